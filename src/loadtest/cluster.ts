@@ -1,0 +1,146 @@
+/**
+ * A Deployment, its pods, and the endpoint controller in front of a balancer.
+ * Rolling updates follow the Deployment controller's rules: new pods up to
+ * replicas + maxSurge (terminating pods do not count, as in Kubernetes), old
+ * pods deleted only while at least replicas - maxUnavailable pods are
+ * available (ready for minReadySeconds).
+ */
+import { resolveStrategyCounts, type ClusterSpec } from './config.js'
+import type { Balancer, Endpoint } from './balancer.js'
+import type { Timeline } from './events.js'
+import { freePort, Pod } from './pod.js'
+
+export class Cluster {
+  readonly spec: ClusterSpec
+  readonly timeline: Timeline
+  readonly balancer: Balancer
+  readonly pods: Pod[] = []
+  readonly #readySince = new Map<Pod, number>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  #known: readonly Endpoint[] = []
+  #wake: () => void = () => {}
+  #serial = 0
+  #closed = false
+
+  constructor (spec: ClusterSpec, timeline: Timeline, balancer: Balancer) {
+    this.spec = spec
+    this.timeline = timeline
+    this.balancer = balancer
+  }
+
+  /** Pods not marked for deletion. */
+  get live (): Pod[] {
+    return this.pods.filter((p) => !p.terminating && !p.exited)
+  }
+
+  get terminating (): Pod[] {
+    return this.pods.filter((p) => p.terminating && !p.exited)
+  }
+
+  #after (ms: number, fn: () => void): void {
+    const timer = setTimeout(() => { this.#timers.delete(timer); fn() }, ms)
+    timer.unref()
+    this.#timers.add(timer)
+  }
+
+  /** A pod changed: recompute the endpoints and let the balancer learn it late. */
+  #changed (): void {
+    const endpoints = this.pods.filter((p) => p.ready && !p.terminating && !p.exited).map((p) => ({ name: p.name, port: p.port }))
+    const names = new Set(endpoints.map((e) => e.name))
+    const before = new Set(this.#known.map((e) => e.name))
+    if (endpoints.length !== before.size || endpoints.some((e) => !before.has(e.name))) {
+      const added = endpoints.filter((e) => !before.has(e.name))
+      const removed = this.#known.filter((e) => !names.has(e.name))
+      this.#known = endpoints
+      this.#after(this.spec.propagationMs, () => {
+        if (this.#closed) return
+        void this.balancer.setEndpoints(endpoints)
+        for (const e of added) this.timeline.add('endpoint-added', e.name, this.#versionOf(e.name))
+        for (const e of removed) this.timeline.add('endpoint-removed', e.name, this.#versionOf(e.name))
+      })
+    }
+    this.#wake()
+  }
+
+  #versionOf (name: string): string {
+    return (this.pods.find((p) => p.name === name) as Pod).version
+  }
+
+  async #createPod (version: string): Promise<Pod> {
+    const port = await freePort()
+    const pod = new Pod(`web-${version}-${++this.#serial}`, version, port, this.spec.pod, this.timeline, () => {
+      if (pod.ready) this.#readySince.set(pod, this.timeline.now())
+      else this.#readySince.delete(pod)
+      this.#changed()
+    })
+    this.pods.push(pod)
+    return pod
+  }
+
+  #available (pod: Pod, now: number): boolean {
+    const since = this.#readySince.get(pod)
+    return since !== undefined && !pod.terminating && now - since >= this.spec.strategy.minReadyMs
+  }
+
+  /** Waits for the next pod change, or a short tick so minReadySeconds can elapse. */
+  async #nextChange (): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve
+      this.#after(100, resolve)
+    })
+  }
+
+  #assertRunning (): void {
+    const crashed = this.pods.find((p) => p.exited && !p.terminating)
+    if (crashed !== undefined) {
+      throw new Error(`pod ${crashed.name} exited before it was deleted; its last output:\n${crashed.logTail}`)
+    }
+    if (this.#closed) throw new Error('the cluster was shut down')
+  }
+
+  /**
+   * Rolls the Deployment to `version` (the first call creates it) and resolves
+   * when every replica runs `version` and is available. Terminating pods may
+   * still be draining; see `settled()`.
+   */
+  async rollout (version: string): Promise<void> {
+    const { replicas } = this.spec.strategy
+    const { surge, unavailable } = resolveStrategyCounts(this.spec.strategy)
+    this.timeline.add('rollout-started', 'deployment/web', version)
+    for (;;) {
+      this.#assertRunning()
+      const now = this.timeline.now()
+      const live = this.live
+      const fresh = live.filter((p) => p.version === version)
+      const old = live.filter((p) => p.version !== version)
+      const available = live.filter((p) => this.#available(p, now)).length
+      if (old.length === 0 && fresh.length === replicas && available === replicas) break
+      const create = Math.min(replicas - fresh.length, replicas + surge - live.length)
+      for (let i = 0; i < create; i++) await this.#createPod(version)
+      // Unavailable old pods go first: deleting them costs no capacity.
+      const byAvailability = [...old].sort((a, b) => Number(this.#available(a, now)) - Number(this.#available(b, now)))
+      let budget = available - (replicas - unavailable)
+      for (const pod of byAvailability) {
+        const costs = this.#available(pod, now)
+        if (costs && budget <= 0) break
+        if (costs) budget--
+        pod.delete()
+      }
+      await this.#nextChange()
+    }
+    this.timeline.add('rollout-complete', 'deployment/web', version)
+  }
+
+  /** Resolves when no pod is terminating any more (the last old pod has exited). */
+  async settled (): Promise<void> {
+    await Promise.all(this.pods.filter((p) => p.terminating).map(async (p) => await p.done))
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    for (const pod of this.pods) pod.kill()
+    await Promise.all(this.pods.map(async (p) => await p.done))
+    await this.balancer.close()
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The run's timeline: every pod and rollout event with its time since the run
+ * started, so each failed request can be placed relative to what the cluster
+ * was doing at that moment.
+ */
+export type PodEventType =
+  | 'created' | 'ready' | 'unready' | 'deleted' | 'sigterm' | 'sigkill' | 'exited'
+  | 'endpoint-added' | 'endpoint-removed' | 'rollout-started' | 'rollout-complete'
+
+export interface TimelineEvent {
+  /** Milliseconds since the run started. */
+  readonly at: number
+  readonly type: PodEventType
+  /** Pod name, or the Deployment for rollout events. */
+  readonly pod: string
+  readonly version: string
+  readonly detail?: string
+}
+
+export class Timeline {
+  readonly #start = performance.now()
+  readonly events: TimelineEvent[] = []
+  readonly #listeners: Array<(event: TimelineEvent) => void> = []
+
+  /** Milliseconds since the run started. */
+  now (): number {
+    return performance.now() - this.#start
+  }
+
+  add (type: PodEventType, pod: string, version: string, detail?: string): TimelineEvent {
+    const event: TimelineEvent = detail === undefined
+      ? { at: this.now(), type, pod, version }
+      : { at: this.now(), type, pod, version, detail }
+    this.events.push(event)
+    for (const listener of this.#listeners) listener(event)
+    return event
+  }
+
+  onEvent (listener: (event: TimelineEvent) => void): void {
+    this.#listeners.push(listener)
+  }
+}

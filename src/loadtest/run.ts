@@ -1,0 +1,121 @@
+/**
+ * One measured run: deploy v1, start the scenario's load, roll the Deployment
+ * one or more times, wait until no pod is terminating, stop the load and
+ * account for every request.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { percentile, Recorder, type Counts, type FailureRecord } from './accounting.js'
+import { L4Balancer, type Balancer, type BalancerStats } from './balancer.js'
+import { Cluster } from './cluster.js'
+import type { ClusterSpec } from './config.js'
+import { Timeline, type TimelineEvent } from './events.js'
+import type { Load } from './http-client.js'
+import type { Scenario } from './scenarios.js'
+
+export interface RunSpec {
+  readonly scenario: Scenario
+  /** `service` or `baseline` (or any label the report shows). */
+  readonly label: string
+  readonly cluster: ClusterSpec
+  readonly rollouts: number
+  readonly requestTimeoutMs: number
+  /** Load scale factor applied to the scenario's client counts. */
+  readonly scale: number
+  /** Traffic before the first rollout and after the last pod exited. */
+  readonly steadyMs: number
+  /** Builds the balancer (the L7 mode passes HAProxy here). */
+  readonly balancer?: () => Promise<Balancer>
+  readonly onProgress?: (p: Progress) => void
+}
+
+export interface Progress {
+  readonly scenario: string
+  readonly label: string
+  readonly pods: ReadonlyArray<{ readonly name: string, readonly version: string, readonly ready: boolean, readonly terminating: boolean }>
+  readonly requestsPerSecond: number
+  readonly sent: number
+  readonly dropped: number
+}
+
+export interface RunResult {
+  readonly scenario: string
+  readonly description: string
+  readonly label: string
+  readonly command: readonly string[]
+  readonly proxy: string
+  readonly durationMs: number
+  readonly counts: Counts
+  readonly dropped: number
+  /** Sent minus settled: must be 0, or the accounting itself is broken. */
+  readonly unsettled: number
+  readonly latencyMs: { readonly p50: number, readonly p99: number }
+  readonly failures: readonly FailureRecord[]
+  readonly events: readonly TimelineEvent[]
+  readonly throughput: readonly number[]
+  readonly drops: readonly number[]
+  readonly balancer: BalancerStats
+  /** Set when the run could not complete (a pod crashed, the command failed to start). */
+  readonly error?: string
+}
+
+const PROGRESS_MS = 500
+
+export async function runScenario (spec: RunSpec): Promise<RunResult> {
+  const timeline = new Timeline()
+  const cluster: ClusterSpec = spec.scenario.preStopSleepMs === undefined
+    ? spec.cluster
+    : { ...spec.cluster, pod: { ...spec.cluster.pod, preStopSleepMs: spec.scenario.preStopSleepMs } }
+  const balancer = await (spec.balancer ?? L4Balancer.listen)()
+  const deployment = new Cluster(cluster, timeline, balancer)
+  const recorder = new Recorder(() => timeline.now())
+  const target = { port: balancer.port, recorder, podFor: (p: number | undefined) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
+  let load: Load | undefined
+  let error: string | undefined
+  let lastSettled = 0
+  const progress = setInterval(() => {
+    const settled = recorder.settled
+    spec.onProgress?.({
+      scenario: spec.scenario.name,
+      label: spec.label,
+      pods: deployment.pods.filter((p) => !p.exited),
+      requestsPerSecond: (settled - lastSettled) * 1000 / PROGRESS_MS,
+      sent: recorder.counts.sent,
+      dropped: recorder.dropped
+    })
+    lastSettled = settled
+  }, PROGRESS_MS).unref()
+  try {
+    await deployment.rollout('v1')
+    // Let the balancer learn the first endpoints before traffic starts.
+    await sleep(cluster.propagationMs + 100)
+    load = await spec.scenario.start(target, spec.scale)
+    await sleep(spec.steadyMs)
+    for (let i = 1; i <= spec.rollouts; i++) await deployment.rollout(`v${i + 1}`)
+    await deployment.settled()
+    await sleep(spec.steadyMs)
+  } catch (err) {
+    error = (err as Error).message
+  } finally {
+    await load?.stop()
+    clearInterval(progress)
+    await deployment.close()
+  }
+  const result: RunResult = {
+    scenario: spec.scenario.name,
+    description: spec.scenario.description,
+    label: spec.label,
+    command: cluster.pod.command,
+    proxy: cluster.proxy,
+    durationMs: Math.round(timeline.now()),
+    counts: recorder.counts,
+    dropped: recorder.dropped,
+    unsettled: recorder.counts.sent - recorder.settled,
+    latencyMs: { p50: percentile(recorder.latencies, 50), p99: percentile(recorder.latencies, 99) },
+    failures: recorder.failures,
+    events: timeline.events,
+    throughput: recorder.throughput,
+    drops: recorder.drops,
+    balancer: balancer.stats
+  }
+  return error === undefined ? result : { ...result, error }
+}

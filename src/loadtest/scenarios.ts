@@ -1,0 +1,68 @@
+/**
+ * The traffic shapes that break the usual shutdown recipes (see
+ * docs/load-test.md and the measurements behind them). Each runs for a whole
+ * rolling update; sizes are per run and fit a 2-core machine.
+ */
+import { autocannonLoad } from './autocannon-load.js'
+import { closedLoop, type Load, type Target } from './http-client.js'
+import { sseStreams } from './sse-client.js'
+
+export interface Scenario {
+  readonly name: string
+  readonly description: string
+  /** Overrides the preStop sleep (ms) for this scenario; the service reads it from PRESTOP_SLEEP_SECONDS. */
+  readonly preStopSleepMs?: number
+  readonly start: (target: Target, scale: number) => Promise<Load> | Load
+}
+
+const size = (n: number, scale: number): number => Math.max(1, Math.round(n * scale))
+
+const BODY = JSON.stringify({ order: 'x'.repeat(1000), items: [1, 2, 3] })
+
+export const SCENARIOS: readonly Scenario[] = Object.freeze([
+  {
+    name: 'keep-alive',
+    description: 'autocannon, 20 keep-alive connections, GET /',
+    start: async (t, s) => await autocannonLoad(t, size(20, s), '/')
+  },
+  {
+    name: 'hot-loop',
+    description: '50 keep-alive clients in a tight loop, GET /',
+    start: (t, s) => closedLoop(t, { connections: size(50, s), request: { method: 'GET', path: '/' } })
+  },
+  {
+    name: 'slow',
+    description: '40 clients, GET /slow?ms=2000 (in flight across SIGTERM)',
+    start: (t, s) => closedLoop(t, { connections: size(40, s), request: { method: 'GET', path: '/slow?ms=2000' } })
+  },
+  {
+    name: 'post',
+    description: '20 keep-alive clients, POST /echo with a 1 KB JSON body',
+    start: (t, s) => closedLoop(t, { connections: size(20, s), request: { method: 'POST', path: '/echo', body: BODY } })
+  },
+  {
+    name: 'idle-pool',
+    description: '100 clients sharing one keep-alive pool, random think time up to 3 s',
+    start: (t, s) => closedLoop(t, { connections: size(100, s), request: { method: 'GET', path: '/' }, thinkMs: 3000, sharedPool: true })
+  },
+  {
+    name: 'sse',
+    description: '10 Server-Sent Events streams; reconnect on the retry hint, a cut stream is a drop',
+    start: (t, s) => sseStreams(t, size(10, s))
+  },
+  {
+    name: 'no-prestop',
+    description: 'no preStop hook: the in-app drain delay must cover endpoint propagation; 30 clients, GET /',
+    preStopSleepMs: 0,
+    start: (t, s) => closedLoop(t, { connections: size(30, s), request: { method: 'GET', path: '/' } })
+  }
+])
+
+/** Picks scenarios by name; throws naming the unknown ones and the valid choices. */
+export function selectScenarios (names: readonly string[]): Scenario[] {
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n))
+  if (unknown.length > 0) {
+    throw new TypeError(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.name).join(', ')}`)
+  }
+  return SCENARIOS.filter((s) => names.includes(s.name))
+}
