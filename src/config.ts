@@ -1,0 +1,300 @@
+/**
+ * The plugin's options, validated once at registration into a frozen resolved
+ * config. Bad input is a TypeError naming the option and what it must be:
+ * a typo in a probe option must fail the deploy, not silently fall back to a
+ * default that drops requests later.
+ */
+import type { DrainOptions } from './drain/index.js'
+import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
+
+export interface ProbePathsOptions {
+  /** Liveness paths (default `['/health', '/livez']`). */
+  liveness?: string | readonly string[]
+  /** Readiness paths (default `['/ready', '/readyz']`); each also serves `<path>/<check>`. */
+  readiness?: string | readonly string[]
+  /** Startup paths (default `['/startup']`). */
+  startup?: string | readonly string[]
+}
+
+export interface PressureOptions {
+  /** Shed app requests when the mean event-loop delay exceeds this (ms); `false`: no limit. */
+  maxEventLoopDelayMs?: number | false
+  /** Shed when event-loop utilization (0..1) exceeds this; `false`: no limit. */
+  maxEventLoopUtilization?: number | false
+  /** Shed when V8 heap used exceeds this many bytes; `false`: no limit. */
+  maxHeapUsedBytes?: number | false
+  /** Shed when the resident set exceeds this many bytes; `false`: no limit. */
+  maxRssBytes?: number | false
+  /** How often the process is sampled (ms). */
+  sampleIntervalMs?: number
+  /** `Retry-After` (seconds) on shed requests. */
+  retryAfterSeconds?: number
+  /**
+   * How saturation shows on readiness: `warn` (200, reported in the body) or
+   * `fail` (503, the balancer sends traffic to other pods).
+   */
+  readiness?: 'warn' | 'fail'
+}
+
+export interface ZeroDowntimeOptions {
+  /** Dependency checks by name (or as an array of `{ name, check, ... }`). */
+  checks?: Readonly<Record<string, CheckFunction | CheckSpec>> | readonly NamedCheckSpec[]
+  /** Default timeout of one check run (ms). */
+  checkTimeoutMs?: number
+  /** Default pause between the end of one check run and the next (ms). */
+  checkIntervalMs?: number
+  paths?: ProbePathsOptions
+  /** `listen`: started when the server listens; `manual`: when `app.zeroDowntime.started()` is called. */
+  startup?: 'listen' | 'manual'
+  /** Log probe requests like any other request (default false: probes every few seconds flood logs). */
+  logProbes?: boolean
+  /** Load shedding with @fastify/under-pressure; `false` turns it off. */
+  pressure?: false | PressureOptions
+  /** Drain options, validated by the drain (see docs/drain.md). */
+  drain?: DrainOptions
+}
+
+/** The single source of every default; docs/probes.md mirrors it (a test keeps them in step). */
+export const DEFAULTS = Object.freeze({
+  checkTimeoutMs: 1000,
+  checkIntervalMs: 2000,
+  critical: true,
+  liveness: false,
+  componentType: 'component',
+  paths: Object.freeze({
+    liveness: Object.freeze(['/health', '/livez']),
+    readiness: Object.freeze(['/ready', '/readyz']),
+    startup: Object.freeze(['/startup'])
+  }),
+  startup: 'listen',
+  logProbes: false,
+  pressure: Object.freeze({
+    maxEventLoopDelayMs: 1000,
+    maxEventLoopUtilization: false,
+    maxHeapUsedBytes: false,
+    maxRssBytes: false,
+    sampleIntervalMs: 1000,
+    retryAfterSeconds: 10,
+    readiness: 'warn'
+  })
+} as const)
+
+export interface ResolvedPaths {
+  readonly liveness: readonly string[]
+  readonly readiness: readonly string[]
+  readonly startup: readonly string[]
+}
+
+export interface ResolvedPressure {
+  /** 0 means "no limit", as @fastify/under-pressure reads it. */
+  readonly maxEventLoopDelayMs: number
+  readonly maxEventLoopUtilization: number
+  readonly maxHeapUsedBytes: number
+  readonly maxRssBytes: number
+  readonly sampleIntervalMs: number
+  readonly retryAfterSeconds: number
+  readonly readiness: 'warn' | 'fail'
+}
+
+export interface ResolvedConfig {
+  readonly checks: readonly ResolvedCheck[]
+  readonly checkTimeoutMs: number
+  readonly checkIntervalMs: number
+  readonly paths: ResolvedPaths
+  readonly startup: 'listen' | 'manual'
+  readonly logProbes: boolean
+  readonly pressure: ResolvedPressure | false
+  /** `Retry-After` (seconds) on a 503 probe: about when a new check result can change it. */
+  readonly probeRetryAfterSeconds: number
+}
+
+/** Check names end up in URLs (`/ready/<name>`) and health+json keys (`<name>:responseTime`). */
+const CHECK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i
+/** Names the plugin reports itself, so a user check cannot shadow them. */
+const RESERVED_NAMES = new Set(['pressure'])
+const PATH = /^\/[A-Za-z0-9._~/-]*$/
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain'])
+/** Keys Fastify itself reads from `register(plugin, opts)`: not ours to reject. */
+const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+const SPEC_KEYS = new Set(['check', 'critical', 'liveness', 'timeoutMs', 'intervalMs', 'componentType'])
+const PATH_KEYS = new Set(['liveness', 'readiness', 'startup'])
+const PRESSURE_KEYS = new Set(Object.keys(DEFAULTS.pressure))
+
+function describe (value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'string') return JSON.stringify(value)
+  return String(value)
+}
+
+function invalid (option: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`fastify-zero-downtime: option "${option}" must be ${expected}, got ${describe(value)}`)
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+function rejectUnknownKeys (value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key) && !(prefix === '' && FASTIFY_REGISTER_KEYS.has(key))) {
+      throw new TypeError(`fastify-zero-downtime: unknown option "${prefix}${key}" (known: ${[...known].join(', ')})`)
+    }
+  }
+}
+
+function milliseconds (value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw invalid(option, `a positive number of milliseconds (at most ${MAX_TIMER_MS})`, value)
+  }
+  return value
+}
+
+function boolean (value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalid(option, 'true or false', value)
+  return value
+}
+
+function oneOf<T extends string> (value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) throw invalid(option, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value)
+  return value as T
+}
+
+function resolveCheck (name: string, input: unknown, option: string, timeoutMs: number, intervalMs: number): ResolvedCheck {
+  const spec: Record<string, unknown> = typeof input === 'function' ? { check: input } : (input as Record<string, unknown>)
+  if (!isPlainObject(spec)) throw invalid(option, 'a function or an object { check, critical?, liveness?, timeoutMs?, intervalMs?, componentType? }', input)
+  rejectUnknownKeys(spec, SPEC_KEYS, `${option}.`)
+  if (typeof spec.check !== 'function') throw invalid(`${option}.check`, 'a function', spec.check)
+  const componentType = spec.componentType ?? DEFAULTS.componentType
+  if (typeof componentType !== 'string' || componentType.trim() === '') {
+    throw invalid(`${option}.componentType`, 'a non-empty string', componentType)
+  }
+  return Object.freeze({
+    name,
+    check: spec.check as CheckFunction,
+    critical: boolean(spec.critical, `${option}.critical`, DEFAULTS.critical),
+    liveness: boolean(spec.liveness, `${option}.liveness`, DEFAULTS.liveness),
+    timeoutMs: milliseconds(spec.timeoutMs, `${option}.timeoutMs`, timeoutMs),
+    intervalMs: milliseconds(spec.intervalMs, `${option}.intervalMs`, intervalMs),
+    componentType
+  })
+}
+
+function resolveChecks (input: unknown, timeoutMs: number, intervalMs: number): readonly ResolvedCheck[] {
+  if (input === undefined) return Object.freeze([])
+  const entries: Array<[name: unknown, spec: unknown, option: string]> = []
+  if (Array.isArray(input)) {
+    input.forEach((item: unknown, i) => {
+      if (!isPlainObject(item)) throw invalid(`checks[${i}]`, 'an object { name, check, ... }', item)
+      const { name, ...spec } = item
+      entries.push([name, spec, `checks[${i}]`])
+    })
+  } else if (isPlainObject(input)) {
+    for (const [name, spec] of Object.entries(input)) entries.push([name, spec, `checks.${name}`])
+  } else {
+    throw invalid('checks', 'an object mapping names to checks, or an array of { name, check }', input)
+  }
+  const seen = new Set<string>()
+  const checks = entries.map(([name, spec, option]) => {
+    if (typeof name !== 'string' || !CHECK_NAME.test(name)) {
+      throw invalid(Array.isArray(input) ? `${option}.name` : option, 'named with 1-63 letters, digits, "-" or "_", starting with a letter or digit (the name is used in URLs)', name)
+    }
+    // Probe URLs are matched case-insensitively by some proxies; "DB" and "db" would be ambiguous.
+    const key = name.toLowerCase()
+    if (RESERVED_NAMES.has(key)) throw new TypeError(`fastify-zero-downtime: check name "${name}" is reserved (option "${option}")`)
+    if (seen.has(key)) throw new TypeError(`fastify-zero-downtime: duplicate check name "${name}" (option "${option}")`)
+    seen.add(key)
+    return resolveCheck(name, spec, option, timeoutMs, intervalMs)
+  })
+  return Object.freeze(checks)
+}
+
+function resolvePathList (value: unknown, option: string, fallback: readonly string[]): readonly string[] {
+  if (value === undefined) return fallback
+  const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value]
+  const expected = 'a path like "/ready" (or a non-empty array of them) using only letters, digits and -._~/'
+  if (list.length === 0) throw invalid(option, expected, value)
+  for (const path of list) {
+    if (typeof path !== 'string' || !PATH.test(path) || path.length < 2 || path.endsWith('/') || path.includes('//')) {
+      throw invalid(option, expected, path)
+    }
+  }
+  return Object.freeze([...list as string[]])
+}
+
+function resolvePaths (input: unknown): ResolvedPaths {
+  if (input === undefined) return DEFAULTS.paths
+  if (!isPlainObject(input)) throw invalid('paths', 'an object { liveness?, readiness?, startup? }', input)
+  rejectUnknownKeys(input, PATH_KEYS, 'paths.')
+  const paths = {
+    liveness: resolvePathList(input.liveness, 'paths.liveness', DEFAULTS.paths.liveness),
+    readiness: resolvePathList(input.readiness, 'paths.readiness', DEFAULTS.paths.readiness),
+    startup: resolvePathList(input.startup, 'paths.startup', DEFAULTS.paths.startup)
+  }
+  const seen = new Set<string>()
+  for (const [probe, list] of Object.entries(paths)) {
+    for (const path of list) {
+      if (seen.has(path)) throw new TypeError(`fastify-zero-downtime: option "paths.${probe}" repeats the path ${JSON.stringify(path)} already used by a probe`)
+      seen.add(path)
+    }
+  }
+  return Object.freeze(paths)
+}
+
+function limit (value: unknown, option: string, fallback: number | false, max: number, unit: string): number {
+  const v = value === undefined ? fallback : value
+  if (v === false) return 0
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw invalid(option, `a positive number of ${unit} (at most ${max}) or false for no limit`, v)
+  }
+  return v
+}
+
+function resolvePressure (input: unknown): ResolvedPressure | false {
+  if (input === false) return false
+  const p = input ?? {}
+  if (!isPlainObject(p)) throw invalid('pressure', 'false or an object of load-shedding limits', input)
+  rejectUnknownKeys(p, PRESSURE_KEYS, 'pressure.')
+  const d = DEFAULTS.pressure
+  const retryAfterSeconds = p.retryAfterSeconds ?? d.retryAfterSeconds
+  if (typeof retryAfterSeconds !== 'number' || !Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
+    throw invalid('pressure.retryAfterSeconds', 'a positive whole number of seconds', retryAfterSeconds)
+  }
+  return Object.freeze({
+    maxEventLoopDelayMs: limit(p.maxEventLoopDelayMs, 'pressure.maxEventLoopDelayMs', d.maxEventLoopDelayMs, MAX_TIMER_MS, 'milliseconds'),
+    maxEventLoopUtilization: limit(p.maxEventLoopUtilization, 'pressure.maxEventLoopUtilization', d.maxEventLoopUtilization, 1, 'utilization'),
+    maxHeapUsedBytes: limit(p.maxHeapUsedBytes, 'pressure.maxHeapUsedBytes', d.maxHeapUsedBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
+    maxRssBytes: limit(p.maxRssBytes, 'pressure.maxRssBytes', d.maxRssBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
+    sampleIntervalMs: milliseconds(p.sampleIntervalMs, 'pressure.sampleIntervalMs', d.sampleIntervalMs),
+    retryAfterSeconds,
+    readiness: oneOf(p.readiness, 'pressure.readiness', ['warn', 'fail'], d.readiness)
+  })
+}
+
+/** Validates the plugin options (all but `drain`, which the drain validates) into a frozen config. */
+export function resolveConfig (input: unknown): ResolvedConfig {
+  const opts = input ?? {}
+  if (!isPlainObject(opts)) throw invalid('options', 'an object', input)
+  rejectUnknownKeys(opts, TOP_KEYS, '')
+  const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs', DEFAULTS.checkTimeoutMs)
+  const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs', DEFAULTS.checkIntervalMs)
+  return Object.freeze({
+    checks: resolveChecks(opts.checks, checkTimeoutMs, checkIntervalMs),
+    checkTimeoutMs,
+    checkIntervalMs,
+    paths: resolvePaths(opts.paths),
+    startup: oneOf(opts.startup, 'startup', ['listen', 'manual'], DEFAULTS.startup),
+    logProbes: boolean(opts.logProbes, 'logProbes', DEFAULTS.logProbes),
+    pressure: resolvePressure(opts.pressure),
+    probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000))
+  })
+}

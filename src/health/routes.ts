@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify'
+import type { ResolvedConfig } from '../config.js'
+import { exemptFromShedding } from '../pressure/index.js'
+import { HEALTH_JSON, liveness, readiness, single, startup, type ProbeAnswer, type ProbeState, type ReportQuery } from './report.js'
+
+const entrySchema = {
+  type: 'object',
+  properties: {
+    componentType: { type: 'string' },
+    observedValue: { type: 'number' },
+    observedUnit: { type: 'string' },
+    status: { type: 'string', enum: ['pass', 'warn', 'fail'] },
+    time: { type: 'string' },
+    output: { type: 'string' }
+  }
+} as const
+
+const bodySchema = {
+  type: 'object',
+  description: 'application/health+json (IETF draft "Health Check Response Format for HTTP APIs")',
+  properties: {
+    status: { type: 'string', enum: ['pass', 'warn', 'fail'] },
+    output: { type: 'string' },
+    notes: { type: 'array', items: { type: 'string' } },
+    checks: { type: 'object', additionalProperties: { type: 'array', items: entrySchema } }
+  }
+} as const
+
+/** HEAD explicitly, so probes answer it even when the app sets `exposeHeadRoutes: false`. */
+const METHODS = ['GET', 'HEAD']
+
+interface ProbeQuery {
+  verbose?: string | string[]
+  exclude?: string | string[]
+}
+
+function parseQuery (query: ProbeQuery): ReportQuery {
+  const raw = query.exclude === undefined ? [] : Array.isArray(query.exclude) ? query.exclude : [query.exclude]
+  return {
+    // `?verbose`, `?verbose=1` and `?verbose=true` ask for detail; `?verbose=false` does not.
+    verbose: query.verbose !== undefined && query.verbose !== 'false' && query.verbose !== '0',
+    exclude: new Set(raw.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''))
+  }
+}
+
+/**
+ * Registers the liveness, readiness and startup routes. They answer from
+ * cached state only, are exempt from load shedding, and are silent in the
+ * request log unless `logProbes` is set.
+ */
+export function installProbeRoutes (app: FastifyInstance, config: ResolvedConfig, state: () => ProbeState): void {
+  const routeOptions: RouteShorthandOptions = {
+    schema: { querystring: { type: 'object', properties: { verbose: {}, exclude: {} } }, response: { 200: bodySchema, 503: bodySchema, 404: bodySchema } },
+    config: exemptFromShedding,
+    ...(config.logProbes ? {} : { logLevel: 'silent' as const })
+  }
+
+  function send (reply: FastifyReply, result: ProbeAnswer): FastifyReply {
+    reply.code(result.statusCode).type(HEALTH_JSON).header('cache-control', 'no-store')
+    if (result.statusCode === 503) reply.header('retry-after', String(config.probeRetryAfterSeconds))
+    return reply.send(result.body)
+  }
+
+  const probes = [
+    [config.paths.liveness, liveness],
+    [config.paths.readiness, readiness],
+    [config.paths.startup, startup]
+  ] as const
+  for (const [paths, probe] of probes) {
+    for (const url of paths) {
+      app.route<{ Querystring: ProbeQuery }>({
+        ...routeOptions,
+        method: METHODS,
+        url,
+        handler: async (request, reply) => send(reply, probe(state(), parseQuery(request.query)))
+      })
+    }
+  }
+  for (const url of config.paths.readiness) {
+    app.route<{ Params: { check: string }, Querystring: ProbeQuery }>({
+      ...routeOptions,
+      method: METHODS,
+      url: `${url}/:check`,
+      handler: async (request, reply) => {
+        const result = single(state(), request.params.check, parseQuery(request.query))
+        if (result !== undefined) return send(reply, result)
+        return reply.code(404).type(HEALTH_JSON).header('cache-control', 'no-store')
+          .send({ status: 'fail', output: `no check named ${JSON.stringify(request.params.check)}` })
+      }
+    })
+  }
+}

@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import { describeError, scrub } from './scrub.js'
+import type { CheckResult, HealthStatus, ResolvedCheck } from './types.js'
+
+export interface CheckRunnerEvents {
+  /** A check's status changed (its first result counts as a change from pending). */
+  check: [result: CheckResult, previous: CheckResult]
+}
+
+/** The part of a pino/Fastify logger the runner writes to. */
+export interface RunnerLogger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+interface Outcome {
+  readonly status: HealthStatus
+  readonly output?: string
+}
+
+const STATUSES: readonly unknown[] = ['pass', 'warn', 'fail']
+
+function fail (output: string): Outcome {
+  return { status: 'fail', output }
+}
+
+/** Reads what a check resolved to; anything unexpected fails rather than passing by accident. */
+function interpret (value: unknown): Outcome {
+  if (value === undefined || value === true) return { status: 'pass' }
+  if (value === false) return fail('check returned false')
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { status, output } = value as { status?: unknown, output?: unknown }
+    if (STATUSES.includes(status) && (output === undefined || typeof output === 'string')) {
+      return output === undefined || output === '' ? { status: status as HealthStatus } : { status: status as HealthStatus, output: scrub(output) }
+    }
+  }
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  return fail(`check returned an invalid value (${kind}); expected nothing, a boolean or { status: "pass" | "warn" | "fail", output? }`)
+}
+
+/**
+ * Runs every check in the background and caches its latest result, so a probe
+ * answers from memory at once: a burst of probes never becomes a burst of
+ * database queries, and a hanging dependency cannot make the kubelet's probe
+ * time out (which it would count as a failure of a different kind).
+ *
+ * Each check is rescheduled `intervalMs` after its previous run ENDED, so a
+ * slow or hanging dependency never has more than one new call started per
+ * interval + timeout, and a failure shows within one interval plus timeout.
+ */
+export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
+  readonly #checks: readonly ResolvedCheck[]
+  readonly #log: RunnerLogger
+  readonly #results = new Map<string, CheckResult>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #inflight = new Set<AbortController>()
+  #started: Promise<void> | undefined
+  #stopped = false
+
+  constructor (checks: readonly ResolvedCheck[], log: RunnerLogger) {
+    super()
+    this.#checks = checks
+    this.#log = log
+    const time = new Date().toISOString()
+    for (const check of checks) {
+      this.#results.set(check.name, Object.freeze({ name: check.name, status: 'fail', latencyMs: 0, time, output: 'not checked yet', pending: true }))
+    }
+  }
+
+  get checks (): readonly ResolvedCheck[] {
+    return this.#checks
+  }
+
+  /** Latest results, in the order the checks were declared. */
+  get results (): readonly CheckResult[] {
+    return this.#checks.map((c) => this.#results.get(c.name) as CheckResult)
+  }
+
+  result (name: string): CheckResult | undefined {
+    return this.#results.get(name)
+  }
+
+  /** Runs every check once (so readiness is known when the server starts listening), then keeps refreshing. */
+  async start (): Promise<void> {
+    this.#started ??= (async () => {
+      await Promise.all(this.#checks.map(async (check) => { await this.#run(check) }))
+      for (const check of this.#checks) this.#schedule(check)
+    })()
+    await this.#started
+  }
+
+  /** Stops refreshing and abandons runs in flight; results stay as they were. */
+  stop (): void {
+    this.#stopped = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
+    for (const controller of this.#inflight) controller.abort(new Error('health checks stopped'))
+  }
+
+  #schedule (check: ResolvedCheck): void {
+    if (this.#stopped) return
+    const timer = setTimeout(() => {
+      void this.#run(check).then(() => { if (!this.#stopped) timer.refresh() })
+    }, check.intervalMs)
+    // Refresh timers must never keep a process alive that is otherwise done.
+    timer.unref()
+    this.#timers.add(timer)
+  }
+
+  async #run (check: ResolvedCheck): Promise<void> {
+    const controller = new AbortController()
+    this.#inflight.add(controller)
+    const begin = performance.now()
+    let timeout: NodeJS.Timeout | undefined
+    const outcome = await new Promise<Outcome>((resolve) => {
+      // Not unref'ed: `await app.ready()` in a script must not exit while a check hangs.
+      timeout = setTimeout(() => { resolve(fail(`timed out after ${check.timeoutMs} ms`)) }, check.timeoutMs)
+      controller.signal.addEventListener('abort', () => { resolve(fail('health checks stopped')) }, { once: true })
+      // The constructor turns a synchronous throw into a rejection, so no check can crash the process.
+      new Promise((resolveCheck) => { resolveCheck(check.check({ signal: controller.signal, timeoutMs: check.timeoutMs })) })
+        .then((value) => { resolve(interpret(value)) }, (err: unknown) => { resolve(fail(describeError(err))) })
+    })
+    clearTimeout(timeout)
+    this.#inflight.delete(controller)
+    // Tell a check that lost the race to its timeout to give up its I/O.
+    if (!controller.signal.aborted) controller.abort(new Error(`health check "${check.name}" timed out or finished`))
+    if (this.#stopped) return
+    const latencyMs = Math.round((performance.now() - begin) * 100) / 100
+    const result: CheckResult = Object.freeze({
+      name: check.name,
+      status: outcome.status,
+      latencyMs,
+      time: new Date().toISOString(),
+      ...(outcome.output === undefined ? {} : { output: outcome.output }),
+      pending: false
+    })
+    const previous = this.#results.get(check.name) as CheckResult
+    this.#results.set(check.name, result)
+    if (previous.status !== result.status || previous.pending) this.#changed(check, result, previous)
+  }
+
+  #changed (check: ResolvedCheck, result: CheckResult, previous: CheckResult): void {
+    const fields = { check: check.name, status: result.status, previous: previous.pending ? 'pending' : previous.status, output: result.output, critical: check.critical }
+    if (result.status === 'pass') this.#log.info(fields, `health check "${check.name}" passes`)
+    else this.#log.warn(fields, `health check "${check.name}" ${result.status === 'fail' ? 'fails' : 'warns'}`)
+    try {
+      this.emit('check', result, previous)
+    } catch (err) {
+      // A throwing listener is a bug in the app, but it must not stop the checks nor crash the process.
+      this.#log.error({ err }, 'a zeroDowntime "check" listener threw')
+    }
+  }
+}

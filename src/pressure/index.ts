@@ -1,0 +1,67 @@
+/**
+ * Load shedding with @fastify/under-pressure: while the event loop (or memory)
+ * is saturated, the app's own routes answer 503 + Retry-After at once instead
+ * of queueing into timeouts, while the probes keep answering.
+ *
+ * Saturation and the probes:
+ * - liveness never looks at load: a saturated pod restarted by the kubelet
+ *   loses all its in-flight work and puts its load on the others;
+ * - readiness reports `warn` (200) by default: when every pod is saturated at
+ *   once (the usual case: a traffic spike), failing readiness would remove all
+ *   endpoints and turn overload into a full outage that flaps with each probe
+ *   period, while per-request shedding already reacts within one sample.
+ *   `pressure.readiness: 'fail'` turns it 503 for fleets where other pods have
+ *   headroom and steering traffic away is the better answer.
+ */
+import underPressure from '@fastify/under-pressure'
+import type { FastifyInstance } from 'fastify'
+import type { ResolvedPressure } from '../config.js'
+import type { Measurement } from '../health/report.js'
+
+/**
+ * Route config that exempts a route from shedding: under-pressure calls a
+ * route's own `pressureHandler`, and one that returns nothing lets the request
+ * through. This also exempts the probes from an under-pressure instance the
+ * app registered itself.
+ */
+export const exemptFromShedding = Object.freeze({ pressureHandler: (): undefined => undefined })
+
+export interface PressureMonitor {
+  /** The configured limits with their latest samples; empty when shedding is off. */
+  measurements: () => readonly Measurement[]
+}
+
+const NONE: PressureMonitor = Object.freeze({ measurements: () => [] })
+
+export async function installPressure (app: FastifyInstance, config: ResolvedPressure | false): Promise<PressureMonitor> {
+  if (config === false) return NONE
+  if (app.hasDecorator('isUnderPressure')) {
+    throw new TypeError('fastify-zero-downtime: @fastify/under-pressure is already registered on this instance; pass option "pressure: false" to keep yours (probes stay exempt from it), or remove it and configure "pressure"')
+  }
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    maxEventLoopUtilization: config.maxEventLoopUtilization,
+    maxHeapUsedBytes: config.maxHeapUsedBytes,
+    maxRssBytes: config.maxRssBytes,
+    sampleInterval: config.sampleIntervalMs,
+    retryAfter: config.retryAfterSeconds
+  })
+  const saturated = config.readiness
+  const limits = [
+    ['pressure:eventLoopDelay', config.maxEventLoopDelayMs, 'ms', 'eventLoopDelay'],
+    ['pressure:eventLoopUtilization', config.maxEventLoopUtilization, 'percent', 'eventLoopUtilized'],
+    ['pressure:heapUsed', config.maxHeapUsedBytes, 'bytes', 'heapUsed'],
+    ['pressure:rss', config.maxRssBytes, 'bytes', 'rssBytes']
+  ] as const
+  const active = limits.filter(([, max]) => max > 0)
+  return Object.freeze({
+    measurements: () => {
+      const usage = app.memoryUsage()
+      return active.map(([key, max, unit, field]): Measurement => {
+        const value = usage[field]
+        const observedValue = unit === 'percent' ? Math.round(value * 10000) / 100 : Math.round(value * 100) / 100
+        return { key, observedValue, observedUnit: unit, status: value > max ? saturated : 'pass' }
+      })
+    }
+  })
+}
