@@ -6,3 +6,5 @@ export type { CheckFunction, CheckSpec, NamedCheckSpec, CheckContext, CheckOutco
 export type { HealthBody, CheckEntry } from './health/report.js'
 export { Lifecycle, LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js'
 export { ENV } from './env.js'
+export { listen, type ListenOptions, type ListenHandle } from './process/index.js'
+export { endEventStream, closeWebSocket, WS_GOING_AWAY, CLEANUP_PHASES, DRAIN_DEFAULTS, type DrainOptions, type DrainReport, type CleanupPhase, type EndEventStreamOptions } from './drain/index.js'

@@ -1,0 +1,10 @@
+// The example service's entry point: build the app, then hand the process to
+// listen(), which turns SIGTERM into the drain and exits when it is over.
+// Run in exec form (`CMD ["node", "--import", "tsx", "examples/service/server.ts"]`),
+// never through `npm start`: npm does not forward SIGTERM.
+import { listen } from 'fastify-zero-downtime'
+import { buildApp } from './app.js'
+
+const env = process.env
+const app = await buildApp(env)
+await listen(app, { port: Number(env.PORT ?? 3000), host: env.HOST ?? '0.0.0.0' })

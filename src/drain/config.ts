@@ -1,0 +1,125 @@
+/**
+ * The drain's options, resolved once at registration into a frozen config, and
+ * the timing-budget check that refuses to start a pod whose drain cannot finish
+ * before Kubernetes' SIGKILL.
+ */
+import { timingBudget, type TimingBudget } from '../budget.js'
+import { ENV, readSeconds } from '../env.js'
+
+/** What the user may pass as `drain` in the plugin options (all optional, milliseconds). */
+export interface DrainOptions {
+  /**
+   * Serve normally this long after SIGTERM before closing the listener, so that
+   * endpoint removal reaches kube-proxy and the ingress first. Default: 0 when
+   * `PRESTOP_SLEEP_SECONDS` declares a preStop sleep (the delay already
+   * happened before SIGTERM), else 5000.
+   */
+  delayMs?: number
+  /** The longest request the service lets finish (budget input). Default 10000. */
+  requestTimeoutMs?: number
+  /** Time allowed to close dependencies after HTTP has drained. Default 5000. */
+  cleanupTimeoutMs?: number
+  /** Kept free before SIGKILL so the process exits on its own terms. Default 2000. */
+  marginMs?: number
+  /**
+   * After the listener is closed, a connection that has carried no request for
+   * this long (counted from the later of its last response and the drain start)
+   * is closed. Longer spares pooled clients from a close-versus-send race;
+   * shorter releases L7 proxies' pooled upstream sockets (never reused once the
+   * endpoint is removed) sooner. Default 5000.
+   */
+  idleCloseMs?: number
+  /** Overrides `TERMINATION_GRACE_PERIOD_SECONDS` (default 30 s). */
+  gracePeriodMs?: number
+  /** Overrides `PRESTOP_SLEEP_SECONDS` (default 0: no preStop). */
+  preStopSleepMs?: number
+}
+
+/** Resolved once at registration; never mutated. */
+export interface DrainConfig {
+  readonly delayMs: number
+  readonly requestTimeoutMs: number
+  readonly cleanupTimeoutMs: number
+  readonly marginMs: number
+  readonly idleCloseMs: number
+  readonly gracePeriodMs: number
+  readonly preStopSleepMs: number
+  /** Milliseconds after SIGTERM at which remaining HTTP work is cut. */
+  readonly httpDeadlineMs: number
+  readonly budget: TimingBudget
+}
+
+/** The single source of the drain's defaults (docs/drain.md mirrors them). */
+export const DRAIN_DEFAULTS = Object.freeze({
+  /** Drain delay when no preStop sleep is declared: covers endpoint propagation (~1-2 s, some ingresses more). */
+  delayWithoutPreStopMs: 5000,
+  requestTimeoutMs: 10000,
+  cleanupTimeoutMs: 5000,
+  marginMs: 2000,
+  idleCloseMs: 5000,
+  gracePeriodSeconds: 30,
+  preStopSleepSeconds: 0
+})
+
+const KNOWN = new Set<keyof DrainOptions>([
+  'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'gracePeriodMs', 'preStopSleepMs'
+])
+
+/** Largest delay a Node.js timer accepts. */
+const MAX_MS = 2 ** 31 - 1
+
+function show (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
+}
+
+function duration (options: Record<string, unknown>, key: keyof DrainOptions, allowZero: boolean): number | undefined {
+  const value = options[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_MS) {
+    const kind = allowZero ? 'a non-negative' : 'a positive'
+    throw new TypeError(`fastify-zero-downtime: option "drain.${key}" must be ${kind} number of milliseconds (at most ${MAX_MS}), got ${show(value)}`)
+  }
+  return value
+}
+
+/** Validates `drain` options (TypeError naming `drain.<key>`) and reads the env budget. */
+export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): DrainConfig {
+  if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
+    throw new TypeError(`fastify-zero-downtime: option "drain" must be an object, got ${show(input)}`)
+  }
+  const options = (input ?? {}) as Record<string, unknown>
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key as keyof DrainOptions)) {
+      throw new TypeError(`fastify-zero-downtime: unknown option "drain.${key}" (known: ${[...KNOWN].join(', ')})`)
+    }
+  }
+  const gracePeriodMs = duration(options, 'gracePeriodMs', false) ??
+    (readSeconds(env, ENV.gracePeriodSeconds) ?? DRAIN_DEFAULTS.gracePeriodSeconds) * 1000
+  const preStopSleepMs = duration(options, 'preStopSleepMs', true) ??
+    (readSeconds(env, ENV.preStopSleepSeconds) ?? DRAIN_DEFAULTS.preStopSleepSeconds) * 1000
+  const delayMs = duration(options, 'delayMs', true) ?? (preStopSleepMs > 0 ? 0 : DRAIN_DEFAULTS.delayWithoutPreStopMs)
+  const requestTimeoutMs = duration(options, 'requestTimeoutMs', false) ?? DRAIN_DEFAULTS.requestTimeoutMs
+  const cleanupTimeoutMs = duration(options, 'cleanupTimeoutMs', false) ?? DRAIN_DEFAULTS.cleanupTimeoutMs
+  const marginMs = duration(options, 'marginMs', true) ?? DRAIN_DEFAULTS.marginMs
+  const idleCloseMs = duration(options, 'idleCloseMs', true) ?? DRAIN_DEFAULTS.idleCloseMs
+
+  const budget = timingBudget({ gracePeriodMs, preStopSleepMs, drainDelayMs: delayMs, requestTimeoutMs, cleanupTimeoutMs, marginMs })
+  if (!budget.fits) {
+    // A drain that cannot fit is cut by SIGKILL mid-request on every rollout:
+    // refuse to start so the deploy fails loudly instead.
+    throw new Error(`fastify-zero-downtime: ${String(budget.problem)} (options: drain.delayMs, drain.requestTimeoutMs, drain.cleanupTimeoutMs, drain.marginMs; env: ${ENV.gracePeriodSeconds}, ${ENV.preStopSleepSeconds})`)
+  }
+  return Object.freeze({
+    delayMs,
+    requestTimeoutMs,
+    cleanupTimeoutMs,
+    marginMs,
+    idleCloseMs,
+    gracePeriodMs,
+    preStopSleepMs,
+    httpDeadlineMs: budget.httpDeadlineMs,
+    budget: Object.freeze(budget)
+  })
+}

@@ -1,0 +1,1 @@
+export { listen, type ListenOptions, type ListenHandle } from './listen.js'

@@ -1,0 +1,87 @@
+/**
+ * The one place that owns the process: starts the server, turns SIGTERM and
+ * SIGINT (via close-with-grace) into the drain, and exits — 0 after a clean
+ * drain, 1 after a forced one or an error. The plugin itself never exits.
+ *
+ * close-with-grace calls `process.exit` itself in four places (after the
+ * callback settles, on its own timeout, after a second signal, after a second
+ * error). Exit stays here instead: its timeout is off, our callback never
+ * settles (it exits through `exit` first), and the second-signal/-error
+ * handlers exit through `exit` before close-with-grace would.
+ */
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance, FastifyListenOptions } from 'fastify'
+import { drainControllerOf } from '../drain/index.js'
+
+export interface ListenOptions extends Omit<FastifyListenOptions, 'signal'> {
+  /** Ends the process; injectable for tests. Default `process.exit`. */
+  exit?: (code: number) => void
+}
+
+export interface ListenHandle {
+  /** The address the server listens on, as `app.listen()` returns it. */
+  readonly address: string
+  /** Starts the same drain-then-exit sequence as SIGTERM. */
+  close (): void
+}
+
+/**
+ * Share of the margin left between the last-resort exit and SIGKILL: the
+ * drain's own deadline already ends HTTP and cleanup a full margin before it.
+ */
+const GUARD_MARGIN_SHARE = 0.5
+
+export async function listen (app: FastifyInstance, options: ListenOptions = {}): Promise<ListenHandle> {
+  const { exit = process.exit, ...listenOptions } = options
+  if (typeof exit !== 'function') throw new TypeError('fastify-zero-downtime: listen option "exit" must be a function')
+  // Loads plugins: a timing budget that cannot fit is refused here, before listening.
+  await app.ready()
+  const drain = drainControllerOf(app)
+  if (drain === undefined) {
+    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
+  }
+  const address = await app.listen(listenOptions)
+
+  let exited = false
+  const end = (code: number): void => {
+    if (exited) return
+    exited = true
+    app.log.info({ drain: 'exit', exitCode: code }, `exiting with code ${code}`)
+    exit(code)
+  }
+  const { config } = drain
+  const guardMs = config.gracePeriodMs - config.preStopSleepMs - config.marginMs * GUARD_MARGIN_SHARE
+
+  const grace = closeWithGrace({
+    delay: false,
+    logger: false,
+    onSecondSignal (signal) {
+      drain.abort(`second ${signal}`)
+      end(1)
+    },
+    onSecondError (err) {
+      app.log.error({ err }, 'second uncaught error while draining')
+      drain.abort('second uncaught error')
+      end(1)
+    }
+  }, async ({ signal, err, manual }) => {
+    if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
+    // Ref'ed on purpose: it keeps the process alive (and bounded) while a
+    // cleanup hangs on a promise that no handle will ever settle.
+    const guard = setTimeout(() => {
+      app.log.error({ drain: 'exit' }, `drain still running ${guardMs} ms after it started: exiting before SIGKILL`)
+      end(1)
+    }, guardMs)
+    const reason = signal ?? (err !== undefined ? 'uncaught error' : manual === true ? 'close() called' : 'event loop empty')
+    const report = await drain.drain(reason, err !== undefined ? { delayMs: 0 } : {})
+    clearTimeout(guard)
+    end(err === undefined && report.clean ? 0 : 1)
+    // Never settle: close-with-grace would call process.exit itself.
+    return await new Promise<never>(() => {})
+  })
+
+  return {
+    address,
+    close () { grace.close() }
+  }
+}
