@@ -1,6 +1,168 @@
-// STUB — replaced by the helper that owns the 'rollout' command.
+/**
+ * `fastify-zero-downtime rollout`: rolls a service (and the baseline, the
+ * usual recipe) through a simulated Kubernetes rolling update under each load
+ * scenario and counts every dropped request. Exit 1 when the service under
+ * test dropped any.
+ */
+import {
+  DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
+  parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
+} from '../loadtest/config.js'
+import { numberFlag, parseFlags, UsageError, withUsage } from '../loadtest/flags.js'
+import { HaproxyBalancer } from '../loadtest/haproxy.js'
+import { finish, progressPrinter, type Io } from '../loadtest/output.js'
+import { runScenario, type RunResult } from '../loadtest/run.js'
+import { SCENARIOS, selectScenarios } from '../loadtest/scenarios.js'
+
+export const DEFAULT_COMMAND = 'node --import tsx examples/service/server.ts'
+export const DEFAULT_BASELINE = 'node --import tsx examples/baseline/server.ts'
+
+const s = (ms: number): string => String(ms / 1000)
+
+export const HELP = `usage: fastify-zero-downtime rollout [options]
+
+Runs the service as real replicas behind a kube-proxy-like balancer, rolls it
+v1 -> v2 (-> v3 ...) like a Deployment under each load scenario, and counts
+every request: sent = 2xx + non-2xx + failed. Then does the same for the
+baseline (plain Fastify + close-with-grace) and prints both side by side.
+Exit code 1 when the service under test dropped a request, 2 on bad flags.
+
+service
+  --command <cmd>              service start command, no shell (default: ${DEFAULT_COMMAND})
+  --baseline <cmd>             baseline start command (default: ${DEFAULT_BASELINE})
+  --no-baseline                skip the baseline
+  --cwd <dir>                  working directory of the replicas (default: current)
+  --env KEY=VALUE              extra environment for every replica (repeatable)
+load
+  --scenarios <a,b>            default: all (${SCENARIOS.map((x) => x.name).join(', ')})
+  --scale <n>                  multiply every scenario's client count (default 1)
+  --request-timeout-seconds <n> a request slower than this is a timeout (default 15)
+  --steady-seconds <n>         traffic before the first and after the last rollout (default 1)
+Deployment (defaults: the reference manifest)
+  --replicas <n>               (default ${DEFAULT_STRATEGY.replicas})
+  --max-surge <n|%>            (default ${DEFAULT_STRATEGY.maxSurge})
+  --max-unavailable <n|%>      (default ${DEFAULT_STRATEGY.maxUnavailable})
+  --min-ready-seconds <n>      (default ${s(DEFAULT_STRATEGY.minReadyMs)})
+  --rollouts <n>               rollouts back to back (default 1)
+pod
+  --prestop-seconds <n>        preStop sleep, 0 = none (default ${s(DEFAULT_POD.preStopSleepMs)}; the no-prestop scenario uses 0)
+  --grace-seconds <n>          terminationGracePeriodSeconds (default ${s(DEFAULT_POD.gracePeriodMs)})
+  --readiness-path <path>      (default ${DEFAULT_READINESS.path})
+  --readiness-period-seconds <n>  (default ${s(DEFAULT_READINESS.periodMs)}; shorter than a real cluster, for speed)
+  --readiness-timeout-seconds <n> (default ${s(DEFAULT_READINESS.timeoutMs)})
+  --readiness-failure-threshold <n> (default ${DEFAULT_READINESS.failureThreshold})
+  --readiness-success-threshold <n> (default ${DEFAULT_READINESS.successThreshold})
+network
+  --propagation-seconds <n>    endpoint change -> balancer delay (default ${s(DEFAULT_PROPAGATION_MS)})
+  --proxy <l4|l7>              l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive (default l4)
+output
+  --out <dir>                  report.json and report.html go here (default reports/rollout)
+  -h, --help
+`
+
+const OPTIONS = {
+  command: { type: 'string', default: DEFAULT_COMMAND },
+  baseline: { type: 'string', default: DEFAULT_BASELINE },
+  'no-baseline': { type: 'boolean', default: false },
+  cwd: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  scenarios: { type: 'string' },
+  scale: { type: 'string', default: '1' },
+  'request-timeout-seconds': { type: 'string', default: '15' },
+  'steady-seconds': { type: 'string', default: '1' },
+  replicas: { type: 'string', default: String(DEFAULT_STRATEGY.replicas) },
+  'max-surge': { type: 'string', default: String(DEFAULT_STRATEGY.maxSurge) },
+  'max-unavailable': { type: 'string', default: String(DEFAULT_STRATEGY.maxUnavailable) },
+  'min-ready-seconds': { type: 'string', default: s(DEFAULT_STRATEGY.minReadyMs) },
+  rollouts: { type: 'string', default: '1' },
+  'prestop-seconds': { type: 'string', default: s(DEFAULT_POD.preStopSleepMs) },
+  'grace-seconds': { type: 'string', default: s(DEFAULT_POD.gracePeriodMs) },
+  'readiness-path': { type: 'string', default: DEFAULT_READINESS.path },
+  'readiness-period-seconds': { type: 'string', default: s(DEFAULT_READINESS.periodMs) },
+  'readiness-timeout-seconds': { type: 'string', default: s(DEFAULT_READINESS.timeoutMs) },
+  'readiness-failure-threshold': { type: 'string', default: String(DEFAULT_READINESS.failureThreshold) },
+  'readiness-success-threshold': { type: 'string', default: String(DEFAULT_READINESS.successThreshold) },
+  'propagation-seconds': { type: 'string', default: s(DEFAULT_PROPAGATION_MS) },
+  proxy: { type: 'string', default: 'l4' },
+  out: { type: 'string', default: 'reports/rollout' },
+  help: { type: 'boolean', short: 'h', default: false }
+} as const
+
+function parseEnv (pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq < 1) throw new UsageError(`--env must be KEY=VALUE, got ${JSON.stringify(pair)}`)
+    env[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return env
+}
+
+export async function rollout (argv: string[], io: Io): Promise<number> {
+  return await withUsage('rollout', HELP, io.stderr, async () => {
+    const f = parseFlags({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
+    if (f.help) {
+      io.stdout.write(HELP)
+      return 0
+    }
+    const sec = (name: keyof typeof f): number => Math.round(numberFlag(name, f[name] as string) * 1000)
+    const int = (name: keyof typeof f, min = 0): number => numberFlag(name, f[name] as string, { integer: true, min })
+    if (f.proxy !== 'l4' && f.proxy !== 'l7') throw new UsageError(`--proxy must be l4 or l7, got ${JSON.stringify(f.proxy)}`)
+    const proxy: ProxyMode = f.proxy
+    const scenarios = f.scenarios === undefined ? [...SCENARIOS] : selectScenarios(f.scenarios.split(',').map((n) => n.trim()))
+    const cluster = (command: string): ClusterSpec => Object.freeze({
+      proxy,
+      propagationMs: sec('propagation-seconds'),
+      strategy: Object.freeze({
+        replicas: int('replicas', 1),
+        maxSurge: parseIntOrPercent('--max-surge', f['max-surge']),
+        maxUnavailable: parseIntOrPercent('--max-unavailable', f['max-unavailable']),
+        minReadyMs: sec('min-ready-seconds')
+      }),
+      pod: Object.freeze({
+        command: parseCommand(command),
+        cwd: f.cwd ?? process.cwd(),
+        env: parseEnv(f.env ?? []),
+        preStopSleepMs: sec('prestop-seconds'),
+        gracePeriodMs: sec('grace-seconds'),
+        readiness: Object.freeze({
+          path: f['readiness-path'],
+          periodMs: sec('readiness-period-seconds'),
+          timeoutMs: sec('readiness-timeout-seconds'),
+          failureThreshold: int('readiness-failure-threshold', 1),
+          successThreshold: int('readiness-success-threshold', 1)
+        })
+      })
+    })
+    const targets = [{ label: 'service', cluster: cluster(f.command) }]
+    if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: cluster(f.baseline) })
+    const common = {
+      rollouts: int('rollouts', 1),
+      requestTimeoutMs: sec('request-timeout-seconds'),
+      scale: numberFlag('scale', f.scale, { min: 0.01 }),
+      steadyMs: sec('steady-seconds')
+    }
+    const printer = progressPrinter(io)
+    const results: RunResult[] = []
+    for (const scenario of scenarios) {
+      for (const t of targets) {
+        const result = await runScenario({
+          ...common,
+          scenario,
+          label: t.label,
+          cluster: t.cluster,
+          onProgress: printer.update,
+          ...(proxy === 'l7' ? { balancer: HaproxyBalancer.start } : {})
+        })
+        printer.clear()
+        io.stderr.write(`${scenario.name} / ${t.label}: sent ${result.counts.sent}, dropped ${result.dropped}${result.error === undefined ? '' : ` (run failed: ${result.error})`}\n`)
+        results.push(result)
+      }
+    }
+    return await finish(io, f.out, results, 'service')
+  })
+}
+
 export async function run (argv: string[]): Promise<number> {
-  void argv
-  process.stderr.write('fastify-zero-downtime rollout: not implemented yet\n')
-  return 2
+  return await rollout(argv, process)
 }

@@ -11,11 +11,10 @@
  */
 import { failureOf, type Outcome, type Recorder } from './accounting.js'
 import type { Load, Target } from './http-client.js'
-import { LOOPBACK } from './pod.js'
 
 /** The part of autocannon's per-connection client the wrapper uses. */
 interface AutocannonClient {
-  conn: { localPort?: number, on: (event: string, fn: (err?: Error & { code?: string }) => void) => void }
+  conn: { localPort?: number, on: (event: string, fn: (err?: Error) => void) => void, prependListener: (event: string, fn: (err?: Error) => void) => void }
   on: (event: string, fn: (...args: any[]) => void) => void
   _connect: () => void
   _doRequest: (...args: unknown[]) => void
@@ -59,9 +58,10 @@ export async function autocannonLoad (target: Target, connections: number, path 
       connect()
       const conn = client.conn
       conn.on('connect', () => { flight.pod = target.podFor(conn.localPort) })
-      conn.on('error', (err) => { cause = failureOf(err as Error) })
+      // Prepended: autocannon's own listeners reconnect synchronously, so the cause must be known first.
+      conn.prependListener('error', (err) => { cause = failureOf(err as Error) })
       // node:http calls this 'socket hang up' (ECONNRESET): closed with a request in flight.
-      conn.on('end', () => { cause = { kind: 'reset', code: 'ECONNRESET' } })
+      conn.prependListener('end', () => { cause = { kind: 'reset', code: 'ECONNRESET' } })
     }
     const doRequest = client._doRequest.bind(client)
     client._doRequest = (...args: unknown[]) => {
@@ -81,7 +81,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
     })
   }
   const instance = autocannon({
-    url: `http://${LOOPBACK}:${target.port}${path}`,
+    url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`,
     connections,
     duration: 3600,
     timeout: Math.ceil(target.requestTimeoutMs / 1000),

@@ -4,11 +4,13 @@
  * (node:http does) and use the agent's LIFO socket reuse, like most services.
  */
 import { Agent, request } from 'node:http'
+import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failureOf, type Outcome, type Recorder } from './accounting.js'
-import { LOOPBACK } from './pod.js'
 
 export interface Target {
+  /** Where the load goes: the balancer on loopback, or the URL under `check`. */
+  readonly host: string
   readonly port: number
   readonly recorder: Recorder
   /** The pod a client connection went to, by the client's local port. */
@@ -34,7 +36,7 @@ export async function send (target: Target, agent: Agent, spec: RequestSpec): Pr
   let clientPort: number | undefined
   const outcome = await new Promise<Outcome>((resolve) => {
     const headers: Record<string, string | number> = spec.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) }
-    const req = request({ host: LOOPBACK, port: target.port, method: spec.method, path: spec.path, agent, headers }, (res) => {
+    const req = request({ host: target.host, port: target.port, method: spec.method, path: spec.path, agent, headers }, (res) => {
       // A response cut mid-body is a failure even though its status line arrived.
       res.on('error', (err) => { resolve(failureOf(err)) })
       res.on('aborted', () => { resolve({ kind: 'reset', code: 'ECONNRESET' }) })
@@ -76,6 +78,8 @@ const BACKOFF_MS = 50
 export function closedLoop (target: Target, opts: ClosedLoopOptions): Load {
   let stopping = false
   const abort = new AbortController()
+  // Every client sleeps on this one signal.
+  setMaxListeners(0, abort.signal)
   const agent = new Agent({ keepAlive: true, ...(opts.sharedPool === true ? {} : { maxSockets: opts.connections }) })
   const think = opts.thinkMs ?? 0
   const client = async (): Promise<void> => {

@@ -10,6 +10,7 @@ import { Cluster } from './cluster.js'
 import type { ClusterSpec } from './config.js'
 import { Timeline, type TimelineEvent } from './events.js'
 import type { Load } from './http-client.js'
+import { LOOPBACK } from './pod.js'
 import type { Scenario } from './scenarios.js'
 
 export interface RunSpec {
@@ -68,7 +69,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const balancer = await (spec.balancer ?? L4Balancer.listen)()
   const deployment = new Cluster(cluster, timeline, balancer)
   const recorder = new Recorder(() => timeline.now())
-  const target = { port: balancer.port, recorder, podFor: (p: number | undefined) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
+  const target = { host: LOOPBACK, port: balancer.port, recorder, podFor: (p: number | undefined) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
   let load: Load | undefined
   let error: string | undefined
   let lastSettled = 0

@@ -6,22 +6,24 @@
  * stops count as served.
  */
 import { request } from 'node:http'
+import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failureOf, type Outcome } from './accounting.js'
 import type { Load, Target } from './http-client.js'
-import { LOOPBACK } from './pod.js'
 
 /** Reconnect delay cap, so a huge hint cannot stall the run. */
 const MAX_RETRY_MS = 5000
 
 export function sseStreams (target: Target, streams: number, path = '/events'): Load {
   const abort = new AbortController()
+  // Every client sleeps on this one signal.
+  setMaxListeners(0, abort.signal)
   const stream = async (): Promise<number | undefined> => {
     const start = target.recorder.send()
     let clientPort: number | undefined
     let retryMs: number | undefined
     const outcome = await new Promise<Outcome>((resolve) => {
-      const req = request({ host: LOOPBACK, port: target.port, path, agent: false, headers: { accept: 'text/event-stream' }, signal: abort.signal }, (res) => {
+      const req = request({ host: target.host, port: target.port, path, agent: false, headers: { accept: 'text/event-stream' }, signal: abort.signal }, (res) => {
         if (res.statusCode !== 200) {
           res.resume()
           resolve({ kind: 'response', status: res.statusCode as number })

@@ -1,0 +1,132 @@
+/**
+ * L7 mode: a real HAProxy in front of the replicas, with upstream keep-alive
+ * (`http-reuse always`), the way ingress controllers pool connections to pods.
+ * Endpoint changes reach it through the runtime API: new pods are added as
+ * dynamic servers, removed pods are put in maintenance, which stops new
+ * requests but — like an ingress — leaves their pooled idle connections open
+ * until the pod closes them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import { freePort, LOOPBACK } from './pod.js'
+import { probeOnce } from './pod.js'
+
+/** Sends one command to HAProxy's runtime API and returns its answer. */
+export async function runtimeCommand (socketPath: string, command: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    let answer = ''
+    const socket = connect(socketPath, () => { socket.end(`${command}\n`) })
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => { answer += chunk })
+    socket.on('end', () => { resolve(answer.trim()) })
+    socket.on('error', reject)
+  })
+}
+
+function config (port: number, socketPath: string): string {
+  return `global
+  stats socket ${socketPath} mode 600 level admin
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 2s
+  timeout client 75s
+  timeout server 75s
+  timeout http-keep-alive 75s
+frontend fe
+  bind ${LOOPBACK}:${port}
+  default_backend pods
+backend pods
+  balance roundrobin
+  http-reuse always
+  # the readiness probe lives on the pod; the runtime API carries endpoint changes
+  http-request return status 200 content-type text/plain string ok if { path /__haproxy_alive }
+`
+}
+
+export class HaproxyBalancer implements Balancer {
+  readonly port: number
+  readonly stats: BalancerStats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
+  readonly #socket: string
+  readonly #dir: string
+  readonly #child: ChildProcess
+  readonly #exited: Promise<void>
+  readonly #servers = new Set<string>()
+  #queue: Promise<void> = Promise.resolve()
+
+  private constructor (port: number, dir: string, child: ChildProcess) {
+    this.port = port
+    this.#dir = dir
+    this.#socket = join(dir, 'admin.sock')
+    this.#child = child
+    this.#exited = new Promise((resolve) => { child.on('exit', () => { resolve() }) })
+  }
+
+  /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) and waits until it answers. */
+  static async start (): Promise<HaproxyBalancer> {
+    const dir = await mkdtemp(join(tmpdir(), 'fzd-haproxy-'))
+    const port = await freePort()
+    const file = join(dir, 'haproxy.cfg')
+    await writeFile(file, config(port, join(dir, 'admin.sock')))
+    const child = spawn(process.env.HAPROXY_BIN ?? 'haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const failed = new Promise<never>((_resolve, reject) => {
+      const fail = (why: string): void => { reject(new Error(`HAProxy did not start (${why}); install it (Debian: apt-get install haproxy) or use --proxy l4\n${stderr}`)) }
+      child.on('error', (err) => { fail(err.message) })
+      child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
+    })
+    failed.catch(() => {})
+    const balancer = new HaproxyBalancer(port, dir, child)
+    const started = (async () => {
+      while (!await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
+    })()
+    try {
+      await Promise.race([started, failed])
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true })
+      throw err
+    }
+    return balancer
+  }
+
+  podFor (): undefined {
+    // A client connection's requests may go to any pod through L7.
+    return undefined
+  }
+
+  /** Applies endpoint changes in order, one runtime-API command at a time. */
+  async setEndpoints (endpoints: readonly Endpoint[]): Promise<void> {
+    this.#queue = this.#queue.then(async () => {
+      const wanted = new Set(endpoints.map((e) => e.name))
+      for (const e of endpoints) {
+        if (this.#servers.has(e.name)) continue
+        this.#servers.add(e.name)
+        await this.command(`add server pods/${e.name} ${LOOPBACK}:${e.port}`)
+        await this.command(`enable server pods/${e.name}`)
+      }
+      for (const name of this.#servers) {
+        if (wanted.has(name)) continue
+        this.#servers.delete(name)
+        await this.command(`set server pods/${name} state maint`)
+      }
+    })
+    await this.#queue
+  }
+
+  async command (command: string): Promise<string> {
+    return await runtimeCommand(this.#socket, command)
+  }
+
+  async close (): Promise<void> {
+    await this.#queue.catch(() => {})
+    this.#child.kill('SIGKILL')
+    await this.#exited
+    await rm(this.#dir, { recursive: true, force: true })
+  }
+}
