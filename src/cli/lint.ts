@@ -1,6 +1,100 @@
-// STUB — replaced by the helper that owns the 'lint' command.
-export async function run (argv: string[]): Promise<number> {
-  void argv
-  process.stderr.write('fastify-zero-downtime lint: not implemented yet\n')
+import { parseArgs } from 'node:util'
+import { formatHuman, formatJson, lint, LintInputError, loadInputs, resolveLintOptions, RULES } from '../lint/index.js'
+
+const USAGE = `usage: fastify-zero-downtime lint [options] <file|dir|-> ...
+
+Reports Kubernetes manifest mistakes that drop requests during rollouts, drains
+and evictions. Reads YAML files (multi-document), directories (a directory with
+a kustomization.yaml is rendered with the built-in kustomize subset; others are
+walked) and - for stdin, e.g. \`kustomize build k8s/overlays/canary | fastify-zero-downtime lint -\`.
+
+options:
+  --format human|json          output format (default human)
+  --request-timeout-ms N       the service's longest request (default 10000)
+  --check-timeout-ms N         dependency check timeout behind readiness (default 1000)
+  --cleanup-timeout-ms N       dependency cleanup after HTTP drained (default 5000)
+  --margin-ms N                kept free before SIGKILL (default 2000)
+  --drain-delay-ms N           in-app delay when there is no preStop sleep (default 5000)
+  --keep-alive-timeout-ms N    server keep-alive timeout (default 72000)
+  --disable RULE[,RULE]        do not report these rules
+  --rules                      list the rules and exit
+  -h, --help                   show this help
+
+exit code: 0 no error (warnings allowed), 1 errors found, 2 bad usage or unreadable input.
+`
+
+const DURATIONS = {
+  'request-timeout-ms': 'requestTimeoutMs',
+  'check-timeout-ms': 'checkTimeoutMs',
+  'cleanup-timeout-ms': 'cleanupTimeoutMs',
+  'margin-ms': 'marginMs',
+  'drain-delay-ms': 'drainDelayMs',
+  'keep-alive-timeout-ms': 'keepAliveTimeoutMs'
+} as const
+
+async function readStdin (): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function usageError (message: string): number {
+  process.stderr.write(`fastify-zero-downtime lint: ${message}\n\n${USAGE}`)
   return 2
+}
+
+export async function run (argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'human' },
+        disable: { type: 'string', multiple: true },
+        rules: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.keys(DURATIONS).map((k) => [k, { type: 'string' as const }]))
+      }
+    })
+  } catch (err) {
+    return usageError((err as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  if (values.rules === true) {
+    process.stdout.write(RULES.map((r) => `${r.meta.id} (${r.meta.severity})\n  why: ${r.meta.why}\n  fix: ${r.meta.fix}\n`).join('\n'))
+    return 0
+  }
+  if (values.format !== 'human' && values.format !== 'json') return usageError(`--format must be human or json, got ${JSON.stringify(values.format)}`)
+  if (positionals.length === 0) return usageError('name at least one file, directory or - (stdin)')
+
+  const input: Record<string, unknown> = {
+    disable: (values.disable ?? []).flatMap((d) => String(d).split(',')).map((d) => d.trim()).filter((d) => d !== '')
+  }
+  for (const [flag, key] of Object.entries(DURATIONS)) {
+    const raw = (values as Record<string, unknown>)[flag]
+    if (typeof raw === 'string') input[key] = raw.trim() === '' ? Number.NaN : Number(raw)
+  }
+  let options
+  try {
+    options = resolveLintOptions(input)
+  } catch (err) {
+    return usageError((err as Error).message)
+  }
+
+  let units
+  try {
+    units = await loadInputs(positionals, readStdin)
+  } catch (err) {
+    if (!(err instanceof LintInputError)) throw err
+    process.stderr.write(`fastify-zero-downtime lint: ${err.message}\n`)
+    return 2
+  }
+  const findings = lint(units, options)
+  process.stdout.write(values.format === 'json' ? formatJson(findings) : formatHuman(findings))
+  return findings.some((f) => f.severity === 'error') ? 1 : 0
 }
