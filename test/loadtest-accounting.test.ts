@@ -1,0 +1,161 @@
+// The kit's accounting proven against a server that misbehaves on purpose: it
+// resets exactly K requests (and answers some with 503, some with
+// `Connection: close`, lets one time out) and the kit must report exactly that.
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { failureOf, percentile, Recorder } from '../src/loadtest/accounting.js'
+import { autocannonLoad } from '../src/loadtest/autocannon-load.js'
+import { closedLoop, type Load, type Target } from '../src/loadtest/http-client.js'
+import { sseStreams } from '../src/loadtest/sse-client.js'
+
+const K = 7
+
+/** Resets request number every `every` until K are reset; more behaviours by request number. */
+async function faultyServer (every: number, extra: (n: number, req: IncomingMessage, res: ServerResponse) => boolean = () => false) {
+  let n = 0
+  let resets = 0
+  let resolveDone: () => void = () => {}
+  const done = new Promise<void>((resolve) => { resolveDone = resolve })
+  const server = createServer((req, res) => {
+    n++
+    if (n % every === 0 && resets < K) {
+      resets++
+      req.socket.resetAndDestroy()
+      return
+    }
+    if (n > every * (K + 2)) resolveDone()
+    if (extra(n, req, res)) return
+    req.resume()
+    req.on('end', () => { res.end('ok') })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, port: (server.address() as AddressInfo).port, done, count: () => resets }
+}
+
+function target (port: number, requestTimeoutMs = 2000): Target {
+  const start = performance.now()
+  return { host: '127.0.0.1', port, recorder: new Recorder(() => performance.now() - start), podFor: (p) => p === undefined ? undefined : 'pod-a', requestTimeoutMs }
+}
+
+async function measure (t: { equal: (a: unknown, b: unknown, m?: string) => void }, tg: Target, start: (tg: Target) => Promise<Load> | Load, done: Promise<void>): Promise<void> {
+  const load = await start(tg)
+  await done
+  await load.stop()
+  const { counts } = tg.recorder
+  t.equal(counts.sent, tg.recorder.settled, 'sent = 2xx + non-2xx + failed')
+}
+
+t.test('closed-loop keep-alive clients count exactly K resets and every 503', async (t) => {
+  const f = await faultyServer(20, (n, _req, res) => {
+    if (n % 33 !== 0) return false
+    res.statusCode = 503
+    res.end()
+    return true
+  })
+  t.teardown(() => { f.server.close() })
+  const tg = target(f.port)
+  await measure(t, tg, (x) => closedLoop(x, { connections: 5, request: { method: 'POST', path: '/', body: '{"a":1}' } }), f.done)
+  t.equal(tg.recorder.counts.failed.reset, K, `exactly ${K} resets reported`)
+  t.equal(f.count(), K)
+  t.ok((tg.recorder.counts.statuses['503'] ?? 0) >= 1, '503 answers counted as non-2xx')
+  t.equal(tg.recorder.dropped, K + (tg.recorder.counts.statuses['503'] ?? 0))
+  t.ok(tg.recorder.failures.every((x) => x.pod === 'pod-a'), 'failures carry the pod of their connection')
+})
+
+t.test('autocannon wrapped: K resets counted, Connection: close honoured, a timeout counted', async (t) => {
+  let hung = false
+  const f = await faultyServer(25, (n, req, res) => {
+    if (n % 10 === 0) {
+      // A correct server retiring a connection: the client must reconnect, nothing is lost.
+      res.setHeader('connection', 'close')
+      return false
+    }
+    if (n > 300 && !hung) {
+      hung = true
+      req.resume()
+      return true
+    }
+    return false
+  })
+  t.teardown(() => { f.server.close() })
+  const tg = target(f.port, 1000)
+  await measure(t, tg, async (x) => await autocannonLoad(x, 4, '/'), f.done.then(async () => { while (tg.recorder.counts.failed.timeout === undefined) await new Promise((resolve) => setTimeout(resolve, 50)) }))
+  t.equal(tg.recorder.counts.failed.reset, K, `exactly ${K} resets reported`)
+  t.equal(tg.recorder.counts.failed.timeout, 1, 'the hung request is one timeout')
+  t.equal(tg.recorder.dropped, K + 1, 'Connection: close answers cost nothing')
+})
+
+t.test('autocannon: requests still in flight at stop are settled as timeouts', async (t) => {
+  const server = createServer((req) => { req.resume() })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close(); server.closeAllConnections() })
+  const tg = target((server.address() as AddressInfo).port, 200)
+  const load = await autocannonLoad(tg, 2)
+  while (tg.recorder.counts.sent < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  await load.stop()
+  t.equal(tg.recorder.counts.sent, tg.recorder.settled)
+  t.equal(tg.recorder.counts.failed.timeout, tg.recorder.counts.sent)
+})
+
+t.test('SSE: a stream ended with a retry hint is served and reconnects; cut or reset streams are drops', async (t) => {
+  let n = 0
+  const server = createServer((req, res) => {
+    n++
+    if (n === 2) { res.statusCode = 500; res.end(); return }
+    if (n === 3) { req.socket.resetAndDestroy(); return }
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    if (n === 4) { res.end('data: cut without a hint\n\n'); return }
+    if (n === 1) { res.write('data: a\n\nretry: 10\n'); setTimeout(() => res.end('\n'), 20); return }
+    res.write('data: open\n\n')
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close(); server.closeAllConnections() })
+  const tg = target((server.address() as AddressInfo).port)
+  const load = sseStreams(tg, 1)
+  while (n < 5) await new Promise((resolve) => setTimeout(resolve, 20))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await load.stop()
+  t.same(tg.recorder.counts.statuses, { 500: 1 })
+  t.same(tg.recorder.counts.failed, { reset: 1, cut: 1 })
+  t.equal(tg.recorder.counts.ok, 2, 'the hinted stream and the one open at stop')
+  t.equal(tg.recorder.counts.sent, 5)
+})
+
+t.test('SSE and closed-loop clients stopped before they connect', async (t) => {
+  const tg = target(1)
+  const sse = sseStreams(tg, 2)
+  await sse.stop()
+  t.equal(tg.recorder.counts.sent, tg.recorder.settled)
+})
+
+t.test('failure classification and percentiles', async (t) => {
+  const e = (code?: string): Error & { code?: string } => Object.assign(new Error('x'), code === undefined ? {} : { code })
+  t.same(failureOf(e('ECONNREFUSED')), { kind: 'refused', code: 'ECONNREFUSED' })
+  t.same(failureOf(e('EPIPE')), { kind: 'reset', code: 'EPIPE' })
+  t.same(failureOf(e('ETIMEDOUT')), { kind: 'timeout', code: 'ETIMEDOUT' })
+  t.same(failureOf(e('EHOSTUNREACH')), { kind: 'error', code: 'EHOSTUNREACH' })
+  t.same(failureOf(e()), { kind: 'error' })
+  t.equal(percentile([], 50), 0)
+  t.equal(percentile([3, 1, 2], 0), 1)
+  t.equal(percentile([3, 1, 2, 4], 50), 2)
+  t.equal(percentile([3, 1, 2, 4], 99), 4)
+})
+
+t.test('a refused connection is counted as refused', async (t) => {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const port = (server.address() as AddressInfo).port
+  server.close()
+  const tg = target(port)
+  const load = closedLoop(tg, { connections: 1, request: { method: 'GET', path: '/' }, thinkMs: 5 })
+  while (tg.recorder.counts.sent < 3) await new Promise((resolve) => setTimeout(resolve, 20))
+  await load.stop()
+  t.ok((tg.recorder.counts.failed.refused ?? 0) >= 3)
+  t.equal(tg.recorder.counts.sent, tg.recorder.settled)
+})
