@@ -6,6 +6,9 @@
  */
 import type { CheckContext, CheckSpec } from './types.js'
 
+/** ioredis states in which a command would only wait in the offline queue. */
+const REDIS_DOWN = new Set(['reconnecting', 'close', 'end'])
+
 type Target<T> = T | (() => T | undefined)
 
 /** A `pg` Pool or Client (anything with `query({ text, query_timeout })`). */
@@ -61,15 +64,17 @@ export function pgCheck (target: Target<PgQueryable>, overrides?: CheckOverrides
 }
 
 /**
- * `PING` through ioredis. While ioredis is reconnecting it would queue the
+ * `PING` through ioredis. While ioredis is reconnecting it would park the
  * command in its offline queue; the check fails at once instead, naming the
  * connection state, so a dead Redis shows without waiting for the timeout.
+ * A client still making its first connection gets its PING queued (bounded by
+ * the check's timeout), so a pod is ready as soon as Redis answers.
  */
 export function redisCheck (target: Target<RedisPingable>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'redisCheck', 'an ioredis client')
   return spec('datastore', overrides, async () => {
     const client = resolveTarget(target, 'Redis client')
-    if (typeof client.status === 'string' && client.status !== 'ready') {
+    if (typeof client.status === 'string' && REDIS_DOWN.has(client.status)) {
       return { status: 'fail', output: `redis connection is ${client.status}` }
     }
     const reply = await client.ping()

@@ -1,0 +1,98 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import amqp, { type ChannelModel } from 'amqplib'
+import { setTimeout as sleep } from 'node:timers/promises'
+import zeroDowntime, { amqpCheck } from '../src/index.js'
+import { sharedUrls, hostPort } from './helpers/servers.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { nextResult, probe, recordUnhandledRejections } from './helpers/probe.js'
+
+const INTERVAL = 150
+const TIMEOUT = 400
+// Scheduling slack on a loaded 2-core CI machine; the bound under test is interval + timeout.
+const SLACK = 1000
+const unhandled = recordUnhandledRejections()
+
+/** What an app does with amqplib: reconnect after the connection is lost (amqplib does not). */
+function reconnecting (url: string): { current: () => ChannelModel | undefined, close: () => Promise<void> } {
+  let connection: ChannelModel | undefined
+  let closed = false
+  const connect = async (): Promise<void> => {
+    while (!closed) {
+      try {
+        const c = await amqp.connect(url)
+        c.on('error', () => {})
+        c.on('close', () => { connection = undefined; if (!closed) void connect() })
+        if (closed) { await c.close(); return }
+        connection = c
+        return
+      } catch {
+        await sleep(50)
+      }
+    }
+  }
+  void connect()
+  return { current: () => connection, close: async () => { closed = true; await connection?.close().catch(() => {}) } }
+}
+
+t.test('shared RabbitMQ: a connection and a channel pass; a closed channel fails', async (t) => {
+  const connection = await amqp.connect(sharedUrls.amqp)
+  connection.on('error', () => {})
+  const channel = await connection.createChannel()
+  t.teardown(async () => { await connection.close() })
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { mq: amqpCheck(connection), channel: amqpCheck(channel) }, checkIntervalMs: INTERVAL, pressure: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+  const ready = await probe(app, '/ready?verbose')
+  t.equal(ready.status, 200)
+  t.equal(ready.body.checks?.['mq:responseTime']?.[0]?.status, 'pass')
+  t.equal(ready.body.checks?.['channel:responseTime']?.[0]?.status, 'pass')
+  const failed = nextResult(app, 'channel', 'fail')
+  await channel.close()
+  t.match((await failed).output, /closed/i)
+  t.equal((await probe(app, '/ready/channel')).status, 503)
+  t.equal((await probe(app, '/ready/mq')).status, 200)
+})
+
+t.test('RabbitMQ behind a fault proxy: down at start, killed, hung; readiness follows, liveness stays', async (t) => {
+  const { host, port } = hostPort(sharedUrls.amqp)
+  const proxy = await startTcpProxy(port, host)
+  t.teardown(proxy.close)
+  proxy.kill()
+  const url = new URL(sharedUrls.amqp)
+  url.host = `127.0.0.1:${proxy.port}`
+  const mq = reconnecting(url.toString())
+  t.teardown(mq.close)
+
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { mq: amqpCheck(mq.current) }, checkIntervalMs: INTERVAL, checkTimeoutMs: TIMEOUT, pressure: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+
+  const down = await probe(app, '/ready')
+  t.equal(down.status, 503, 'down at start: not ready, and no crash')
+  t.match(down.body.output, /^mq: no AMQP connection/)
+  t.equal((await probe(app, '/health')).status, 200)
+
+  for (const [what, fault] of [['restore', null], ['kill', proxy.kill], ['hang', proxy.hang]] as const) {
+    if (fault !== null) {
+      const failed = nextResult(app, 'mq', 'fail')
+      const begin = Date.now()
+      fault()
+      const result = await failed
+      t.ok(Date.now() - begin <= INTERVAL + TIMEOUT + SLACK, `${what}: failure seen within interval + timeout (${Date.now() - begin} ms)`)
+      t.notMatch(result.output ?? '', /guest|amqp:\/\//, `${what}: no credentials in the output`)
+      t.equal((await probe(app, '/ready')).status, 503, `${what}: readiness 503`)
+      t.equal((await probe(app, '/health')).status, 200, `${what}: liveness stays 200`)
+    }
+    const passed = nextResult(app, 'mq', 'pass')
+    proxy.restore()
+    await passed
+    t.equal((await probe(app, '/ready')).status, 200, `after ${what}: readiness recovers`)
+  }
+})
+
+t.test('no unhandled rejections', async (t) => {
+  t.same(unhandled, [])
+})

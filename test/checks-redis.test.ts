@@ -1,0 +1,90 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import zeroDowntime, { redisCheck } from '../src/index.js'
+import { sharedUrls, startThrowawayRedis } from './helpers/servers.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { nextResult, probe, recordUnhandledRejections } from './helpers/probe.js'
+
+const INTERVAL = 150
+const TIMEOUT = 400
+// Scheduling slack on a loaded 2-core CI machine; the bound under test is interval + timeout.
+const SLACK = 1000
+const unhandled = recordUnhandledRejections()
+
+function client (url: string): Redis {
+  // Fast reconnects so recovery shows within a check interval; errors are expected here.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50, lazyConnect: false })
+  redis.on('error', () => {})
+  return redis
+}
+
+async function serve (t: Tap.Test, redis: Redis) {
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { cache: redisCheck(redis) }, checkIntervalMs: INTERVAL, checkTimeoutMs: TIMEOUT, pressure: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+  return app
+}
+
+async function cycle (t: Tap.Test, app: Awaited<ReturnType<typeof serve>>, fault: () => unknown, repair: () => unknown, what: string): Promise<void> {
+  const failed = nextResult(app, 'cache', 'fail')
+  const begin = Date.now()
+  await fault()
+  await failed
+  t.ok(Date.now() - begin <= INTERVAL + TIMEOUT + SLACK, `${what}: failure seen within interval + timeout (${Date.now() - begin} ms)`)
+  const ready = await probe(app, '/readyz')
+  t.equal(ready.status, 503, `${what}: readiness 503`)
+  t.ok(ready.headers.get('retry-after'), `${what}: Retry-After`)
+  t.equal((await probe(app, '/health')).status, 200, `${what}: liveness stays 200`)
+  const passed = nextResult(app, 'cache', 'pass')
+  await repair()
+  await passed
+  t.equal((await probe(app, '/readyz')).status, 200, `${what}: readiness recovers`)
+}
+
+t.test('shared Redis passes', async (t) => {
+  const redis = client(sharedUrls.redis)
+  t.teardown(() => { redis.disconnect() })
+  const app = await serve(t, redis)
+  const ready = await probe(app, '/ready/cache?verbose')
+  t.equal(ready.status, 200)
+  t.equal(ready.body.checks?.['cache:responseTime']?.[0]?.componentType, 'datastore')
+})
+
+t.test('throwaway Redis: down at start, killed, stopped; readiness follows, liveness stays', async (t) => {
+  const server = await startThrowawayRedis()
+  t.teardown(server.close)
+  await server.stop()
+  const redis = client(server.url)
+  t.teardown(() => { redis.disconnect() })
+  const app = await serve(t, redis)
+  const down = await probe(app, '/ready')
+  t.equal(down.status, 503, 'down at start: not ready, and no crash')
+  t.match(down.body.output, /^cache: /)
+  t.equal((await probe(app, '/health')).status, 200)
+
+  const passed = nextResult(app, 'cache', 'pass')
+  await server.start()
+  await passed
+  t.equal((await probe(app, '/ready')).status, 200, 'recovers once Redis is up')
+
+  await cycle(t, app, server.kill, server.start, 'SIGKILL')
+  await cycle(t, app, server.stop, server.start, 'SIGTERM')
+})
+
+t.test('hung Redis (blackholed by a proxy): PING times out, recovery after restore', async (t) => {
+  const server = await startThrowawayRedis()
+  t.teardown(server.close)
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(proxy.close)
+  const redis = client(`redis://127.0.0.1:${proxy.port}`)
+  t.teardown(() => { redis.disconnect() })
+  const app = await serve(t, redis)
+  t.equal((await probe(app, '/ready')).status, 200)
+  await cycle(t, app, proxy.hang, proxy.restore, 'hang')
+})
+
+t.test('no unhandled rejections', async (t) => {
+  t.same(unhandled, [])
+})
