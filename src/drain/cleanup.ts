@@ -89,8 +89,11 @@ export class CleanupRegistry {
       return { ...base, outcome: 'skipped', durationMs: 0 }
     }
     let timer: NodeJS.Timeout | undefined
+    // Ref'ed on purpose, and always cleared: a hung close() often holds no
+    // handle at all, and an unref'ed timer would let the event loop empty and
+    // the process exit before the timeout is logged.
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, TIMED_OUT).unref()
+      timer = setTimeout(resolve, timeoutMs, TIMED_OUT)
     })
     try {
       // The item's own promise is raced, not awaited alone: a hung pool.end()

@@ -30,7 +30,6 @@ interface Connection {
   bytesReadWhenIdle: number
   /** Taken over by an `upgrade` (WebSocket): busy until it closes. */
   upgraded: boolean
-  closedBy?: 'idle' | 'deadline'
 }
 
 /** A request that was still in flight when the drain had to cut it. */
@@ -99,7 +98,6 @@ export class ConnectionTracker {
 
   /** From now on every response carries `Connection: close`, including those in flight whose headers are not sent yet. */
   startRetiring (): void {
-    if (this.#retiringSince !== undefined) return
     this.#retiringSince = this.#now()
     for (const c of this.#connections.values()) {
       for (const { res } of c.exchanges) {
@@ -119,7 +117,7 @@ export class ConnectionTracker {
     const since = this.#retiringSince ?? now
     let next: number | undefined
     for (const c of this.#connections.values()) {
-      if (c.exchanges.size > 0 || c.upgraded || c.closedBy !== undefined) continue
+      if (c.exchanges.size > 0 || c.upgraded) continue
       if (c.socket.bytesRead !== c.bytesReadWhenIdle) {
         // Part of a request has arrived but not its headers yet: closing now
         // would reset the client; look again later (the deadline bounds it).
@@ -128,9 +126,8 @@ export class ConnectionTracker {
       }
       const dueIn = Math.max(c.idleSince, since) + idleCloseMs - now
       if (dueIn <= 0) {
-        c.closedBy = 'idle'
         this.#idleClosed++
-        c.socket.destroy()
+        this.#close(c)
       } else if (next === undefined || dueIn < next) {
         next = dueIn
       }
@@ -143,13 +140,11 @@ export class ConnectionTracker {
     const now = this.#now()
     const cut: CutRequest[] = []
     for (const c of this.#connections.values()) {
-      if (c.closedBy !== undefined) continue
       for (const { req, startedAt } of c.exchanges) {
         cut.push({ method: String(req.method), url: String(req.url), ageMs: now - startedAt })
       }
-      c.closedBy = 'deadline'
       this.#forced++
-      c.socket.destroy()
+      this.#close(c)
     }
     return cut
   }
@@ -160,11 +155,18 @@ export class ConnectionTracker {
     const c: Connection = { socket, exchanges: new Set(), idleSince: this.#now(), bytesReadWhenIdle: 0, upgraded: false }
     this.#connections.set(socket, c)
     socket.once('close', () => {
-      this.#connections.delete(socket)
-      if (this.#retiringSince !== undefined && c.closedBy === undefined) this.#retired++
+      // Still listed: it ended on its own (after a Connection: close response,
+      // or its client closed it), not by #close.
+      if (this.#connections.delete(socket) && this.#retiringSince !== undefined) this.#retired++
       this.onChange()
     })
     return c
+  }
+
+  /** Unlisted at once: a destroyed socket is gone even before its 'close' event. */
+  #close (c: Connection): void {
+    this.#connections.delete(c.socket)
+    c.socket.destroy()
   }
 
   #onRequest (req: IncomingMessage, res: ServerResponse): void {

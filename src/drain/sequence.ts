@@ -144,7 +144,9 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       cutRemaining(t, `hard deadline ${config.httpDeadlineMs} ms after drain start`)
     }, config.httpDeadlineMs).unref()
 
-    await sleep(delayMs, undefined, { ref: false, signal: cutNow.signal }).catch(() => {})
+    // Ref'ed: the delay is part of the drain, which must run to its end even
+    // when nothing else holds the event loop (an app that never listened).
+    await sleep(delayMs, undefined, { signal: cutNow.signal }).catch(() => {})
     t.info('delay-over', 'drain delay over', { ...tracker.counts })
     lifecycle.advance('closing')
     // net.Server's close stops accepting without http.Server's

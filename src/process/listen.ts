@@ -55,6 +55,9 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
   const grace = closeWithGrace({
     delay: false,
     logger: false,
+    // An empty event loop means nobody is listening any more: nothing to drain,
+    // and Node exits 0 by itself.
+    skip: ['beforeExit'],
     onSecondSignal (signal) {
       drain.abort(`second ${signal}`)
       end(1)
@@ -64,7 +67,7 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
       drain.abort('second uncaught error')
       end(1)
     }
-  }, async ({ signal, err, manual }) => {
+  }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
     // Ref'ed on purpose: it keeps the process alive (and bounded) while a
     // cleanup hangs on a promise that no handle will ever settle.
@@ -72,7 +75,7 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
       app.log.error({ drain: 'exit' }, `drain still running ${guardMs} ms after it started: exiting before SIGKILL`)
       end(1)
     }, guardMs)
-    const reason = signal ?? (err !== undefined ? 'uncaught error' : manual === true ? 'close() called' : 'event loop empty')
+    const reason = signal ?? (err !== undefined ? 'uncaught error' : 'close() called')
     const report = await drain.drain(reason, err !== undefined ? { delayMs: 0 } : {})
     clearTimeout(guard)
     end(err === undefined && report.clean ? 0 : 1)
