@@ -55,7 +55,11 @@ export function objectRef (o: SourcedObject): string {
 /** `spec.containers[0].name` */
 export function formatPath (path: FieldPath): string {
   let out = ''
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : (out === '' ? key : `.${key}`)
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`
+    else if (!/^[A-Za-z_][\w-]*$/.test(key)) out += `[${JSON.stringify(key)}]`
+    else out += out === '' ? key : `.${key}`
+  }
   return out
 }
 
@@ -66,15 +70,13 @@ export function selects (selector: Record<string, string>, labels: Record<string
 }
 
 /**
- * Resolves an int-or-percent rollout field against a replica count the way the
- * Deployment controller does: maxSurge rounds up, maxUnavailable rounds down.
+ * Resolves maxUnavailable (int or percent) against a replica count the way the
+ * Deployment controller does: a percentage rounds down.
  */
-export function intOrPercent (value: unknown, replicas: number, roundUp: boolean): number | undefined {
+export function maxUnavailableCount (value: unknown, replicas: number): number | undefined {
   if (typeof value === 'number') return value
   const m = typeof value === 'string' ? /^(\d+)%$/.exec(value) : null
-  if (m === null) return undefined
-  const exact = (Number(m[1]) * replicas) / 100
-  return roundUp ? Math.ceil(exact) : Math.floor(exact)
+  return m === null ? undefined : Math.floor((Number(m[1]) * replicas) / 100)
 }
 
 /** Go / Istio / Gateway API durations: `15s`, `1m30s`, `500ms`, `1h`. */

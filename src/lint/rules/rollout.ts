@@ -1,5 +1,5 @@
 import type { Rule } from '../context.js'
-import { asNumber, asString, get, intOrPercent, kindOf, nameOf, records, selects, stringMap } from '../object.js'
+import { asNumber, asString, get, maxUnavailableCount, kindOf, nameOf, records, selects, stringMap } from '../object.js'
 
 export const singleReplica: Rule = {
   meta: {
@@ -70,7 +70,7 @@ export const maxUnavailable: Rule = {
     for (const w of ctx.workloads) {
       if (get(w.source.object, ['spec', 'strategy', 'type']) === 'Recreate') continue
       const raw = get(w.source.object, ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']) ?? '25%'
-      const unavailable = intOrPercent(raw, w.minReplicas, false)
+      const unavailable = maxUnavailableCount(raw, w.minReplicas)
       if (unavailable === undefined || unavailable < 1) continue
       const share = Math.round((100 * unavailable) / w.minReplicas)
       const explicit = get(w.source.object, ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']) !== undefined
