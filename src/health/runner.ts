@@ -28,6 +28,15 @@ function fail (output: string): Outcome {
 
 /** Reads what a check resolved to; anything unexpected fails rather than passing by accident. */
 function interpret (value: unknown): Outcome {
+  try {
+    return read(value)
+  } catch (err) {
+    // A getter on a returned object may throw: that is the check failing too.
+    return fail(describeError(err))
+  }
+}
+
+function read (value: unknown): Outcome {
   if (value === undefined || value === true) return { status: 'pass' }
   if (value === false) return fail('check returned false')
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
