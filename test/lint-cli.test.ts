@@ -4,11 +4,25 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { run } from '../src/cli/lint.js'
 import { RULES } from '../src/lint/index.js'
 
 const root = join(import.meta.dirname, '..')
 const fixture = (name: string): string => join(root, 'test/fixtures/manifests', `${name}.yaml`)
 
+/** The command in this process: the same code path, without a process start per case. */
+async function lintHere (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const code = await run(args, {
+    stdin: [stdin],
+    stdout: { write: (s: string) => { stdout += s } },
+    stderr: { write: (s: string) => { stderr += s } }
+  })
+  return { code, stdout, stderr }
+}
+
+/** The real binary entry point in a child process: exit code, stdin, stdout. */
 function cli (args: string[], stdin?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'lint', ...args], { cwd: root })
@@ -29,7 +43,7 @@ t.test('our k8s/ passes', async (t) => {
 })
 
 t.test('errors exit 1; JSON lists every finding', async (t) => {
-  const r = await cli(['--format', 'json', fixture('npm-start'), fixture('min-ready-seconds')])
+  const r = await lintHere(['--format', 'json', fixture('npm-start'), fixture('min-ready-seconds')])
   t.equal(r.code, 1)
   const out = JSON.parse(r.stdout)
   t.equal(out.errors, 1)
@@ -39,7 +53,7 @@ t.test('errors exit 1; JSON lists every finding', async (t) => {
 })
 
 t.test('warnings alone exit 0; human output explains each finding', async (t) => {
-  const r = await cli([fixture('min-ready-seconds')])
+  const r = await lintHere([fixture('min-ready-seconds')])
   t.equal(r.code, 0)
   t.match(r.stdout, /^warning min-ready-seconds {2}.*min-ready-seconds\.yaml:\d+\n {2}store\/Deployment\/shop {2}spec\.minReadySeconds\n {2}minReadySeconds is 0 \(the default\)\n {2}why: .+\n {2}fix: .+\n\n0 errors, 1 warning\n$/)
 })
@@ -59,25 +73,25 @@ t.test('a kustomization directory is rendered; findings say through which', asyn
     'kustomization.yaml': 'resources: [app.yaml]\nnamespace: shop\n',
     'app.yaml': readFileSync(fixture('single-replica'), 'utf8')
   })
-  const r = await cli(['--format=json', dir])
+  const r = await lintHere(['--format=json', dir])
   t.equal(r.code, 1)
   const [f] = JSON.parse(r.stdout).findings
   t.match(f, { rule: 'single-replica', file: join(dir, 'app.yaml'), via: dir, object: 'shop/Deployment/shop' })
   t.notOk('line' in f, 'no line once a transformer has been through the object')
-  t.match((await cli([dir])).stdout, `(via ${dir})`)
+  t.match((await lintHere([dir])).stdout, `(via ${dir})`)
 })
 
 t.test('options reach the rules', async (t) => {
-  t.equal((await cli(['--disable', 'npm-start,min-ready-seconds', fixture('npm-start')])).code, 0)
-  const r = await cli(['--request-timeout-ms', '40000', '--format', 'json', fixture('clean')])
+  t.equal((await lintHere(['--disable', 'npm-start,min-ready-seconds', fixture('npm-start')])).code, 0)
+  const r = await lintHere(['--request-timeout-ms', '40000', '--format', 'json', fixture('clean')])
   t.same(JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule).sort(), ['grace-period-budget', 'proxy-timeout'])
 })
 
 t.test('--help and --rules', async (t) => {
-  const help = await cli(['--help'])
+  const help = await lintHere(['--help'])
   t.equal(help.code, 0)
   t.match(help.stdout, /^usage: fastify-zero-downtime lint/)
-  const rules = await cli(['--rules'])
+  const rules = await lintHere(['--rules'])
   t.equal(rules.code, 0)
   for (const r of RULES) t.match(rules.stdout, `${r.meta.id} (${r.meta.severity})`)
 })
@@ -94,7 +108,7 @@ t.test('bad usage and unreadable input exit 2 with a reason', async (t) => {
     [['test/fixtures/kustomize', 'test/helpers'], /test\/helpers: no YAML file or kustomization found/]
   ]
   for (const [args, message] of cases) {
-    const r = await cli(args)
+    const r = await lintHere(args)
     t.equal(r.code, 2, args.join(' '))
     t.match(r.stderr, message)
   }

@@ -32,18 +32,24 @@ const DURATIONS = {
   'keep-alive-timeout-ms': 'keepAliveTimeoutMs'
 } as const
 
-async function readStdin (): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+/** Where the command reads and writes; the process's own streams unless a test passes others. */
+export interface LintIO {
+  readonly stdin: AsyncIterable<Buffer | string>
+  readonly stdout: { write: (text: string) => unknown }
+  readonly stderr: { write: (text: string) => unknown }
 }
 
-function usageError (message: string): number {
-  process.stderr.write(`fastify-zero-downtime lint: ${message}\n\n${USAGE}`)
-  return 2
-}
+export async function run (argv: string[], io: LintIO = process): Promise<number> {
+  const readStdin = async (): Promise<string> => {
+    const chunks: Buffer[] = []
+    for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk))
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  const usageError = (message: string): number => {
+    io.stderr.write(`fastify-zero-downtime lint: ${message}\n\n${USAGE}`)
+    return 2
+  }
 
-export async function run (argv: string[]): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
@@ -62,11 +68,11 @@ export async function run (argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed
   if (values.help === true) {
-    process.stdout.write(USAGE)
+    io.stdout.write(USAGE)
     return 0
   }
   if (values.rules === true) {
-    process.stdout.write(RULES.map((r) => `${r.meta.id} (${r.meta.severity})\n  why: ${r.meta.why}\n  fix: ${r.meta.fix}\n`).join('\n'))
+    io.stdout.write(RULES.map((r) => `${r.meta.id} (${r.meta.severity})\n  why: ${r.meta.why}\n  fix: ${r.meta.fix}\n`).join('\n'))
     return 0
   }
   if (values.format !== 'human' && values.format !== 'json') return usageError(`--format must be human or json, got ${JSON.stringify(values.format)}`)
@@ -91,10 +97,10 @@ export async function run (argv: string[]): Promise<number> {
     units = await loadInputs(positionals, readStdin)
   } catch (err) {
     if (!(err instanceof LintInputError)) throw err
-    process.stderr.write(`fastify-zero-downtime lint: ${err.message}\n`)
+    io.stderr.write(`fastify-zero-downtime lint: ${err.message}\n`)
     return 2
   }
   const findings = lint(units, options)
-  process.stdout.write(values.format === 'json' ? formatJson(findings) : formatHuman(findings))
+  io.stdout.write(values.format === 'json' ? formatJson(findings) : formatHuman(findings))
   return findings.some((f) => f.severity === 'error') ? 1 : 0
 }

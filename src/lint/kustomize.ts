@@ -115,17 +115,32 @@ function containersOf (o: KubeObject): KubeObject[] {
   return podSpecs(o).flatMap((s) => [...records(s.initContainers), ...records(s.containers)])
 }
 
+/** `registry:5000/app:1.0@sha256:…` → name, tag and digest, as kustomize's image transformer splits them. */
+function splitImage (image: string): { base: string, tag?: string, digest?: string } {
+  const at = image.indexOf('@')
+  const named = at === -1 ? image : image.slice(0, at)
+  const colon = named.lastIndexOf(':')
+  const hasTag = colon > named.lastIndexOf('/')
+  return {
+    base: hasTag ? named.slice(0, colon) : named,
+    ...(hasTag ? { tag: named.slice(colon + 1) } : {}),
+    ...(at === -1 ? {} : { digest: image.slice(at + 1) })
+  }
+}
+
 function applyImages (o: KubeObject, images: KubeObject[]): void {
   for (const c of containersOf(o)) {
     const image = asString(c.image)
     if (image === undefined) continue
-    const at = image.search(/[@:][^/]*$/)
-    const base = at === -1 ? image : image.slice(0, at)
+    const { base, tag, digest } = splitImage(image)
     const entry = images.find((i) => i.name === base)
     if (entry === undefined) continue
-    const digest = asString(entry.digest)
-    const tag = asString(entry.newTag) ?? (at === -1 ? undefined : image.slice(at + 1))
-    c.image = (asString(entry.newName) ?? base) + (digest !== undefined ? `@${digest}` : tag !== undefined ? `:${tag}` : '')
+    const newDigest = asString(entry.digest)
+    const newTag = asString(entry.newTag)
+    const name = asString(entry.newName) ?? base
+    if (newDigest !== undefined) c.image = `${name}@${newDigest}`
+    else if (newTag !== undefined) c.image = `${name}:${newTag}`
+    else c.image = name + (tag === undefined ? '' : `:${tag}`) + (digest === undefined ? '' : `@${digest}`)
   }
 }
 
