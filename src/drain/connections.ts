@@ -60,7 +60,9 @@ export interface ConnectionStats {
 export class ConnectionTracker {
   readonly #connections = new Map<Socket, Connection>()
   readonly #now: () => number
-  #retiringSince: number | undefined
+  #retiring = false
+  /** Epoch ms of the drain start (0 before): idle clocks never start earlier. */
+  #retiringSince = 0
   #servedDuringDrain = 0
   #retired = 0
   #idleClosed = 0
@@ -98,6 +100,7 @@ export class ConnectionTracker {
 
   /** From now on every response carries `Connection: close`, including those in flight whose headers are not sent yet. */
   startRetiring (): void {
+    this.#retiring = true
     this.#retiringSince = this.#now()
     for (const c of this.#connections.values()) {
       for (const { res } of c.exchanges) {
@@ -114,7 +117,6 @@ export class ConnectionTracker {
    */
   closeIdle (idleCloseMs: number): number | undefined {
     const now = this.#now()
-    const since = this.#retiringSince ?? now
     let next: number | undefined
     for (const c of this.#connections.values()) {
       if (c.exchanges.size > 0 || c.upgraded) continue
@@ -124,7 +126,7 @@ export class ConnectionTracker {
         c.idleSince = now
         c.bytesReadWhenIdle = c.socket.bytesRead
       }
-      const dueIn = Math.max(c.idleSince, since) + idleCloseMs - now
+      const dueIn = Math.max(c.idleSince, this.#retiringSince) + idleCloseMs - now
       if (dueIn <= 0) {
         this.#idleClosed++
         this.#close(c)
@@ -157,7 +159,7 @@ export class ConnectionTracker {
     socket.once('close', () => {
       // Still listed: it ended on its own (after a Connection: close response,
       // or its client closed it), not by #close.
-      if (this.#connections.delete(socket) && this.#retiringSince !== undefined) this.#retired++
+      if (this.#connections.delete(socket) && this.#retiring) this.#retired++
       this.onChange()
     })
     return c
@@ -173,9 +175,9 @@ export class ConnectionTracker {
     const c = this.#track(req.socket)
     const exchange: Exchange = { req, res, startedAt: this.#now() }
     c.exchanges.add(exchange)
-    if (this.#retiringSince !== undefined) res.shouldKeepAlive = false
+    if (this.#retiring) res.shouldKeepAlive = false
     res.once('finish', () => {
-      if (this.#retiringSince !== undefined) this.#servedDuringDrain++
+      if (this.#retiring) this.#servedDuringDrain++
     })
     res.once('close', () => {
       c.exchanges.delete(exchange)

@@ -37,10 +37,6 @@ export class Timeline {
     this.#log.info({ drain: step, drainMs: this.elapsedMs, ...fields }, msg)
   }
 
-  warn (step: TimelineStep, msg: string, fields: Record<string, unknown> = {}): void {
-    this.#log.warn({ drain: step, drainMs: this.elapsedMs, ...fields }, msg)
-  }
-
   error (step: TimelineStep, msg: string, fields: Record<string, unknown> = {}): void {
     this.#log.error({ drain: step, drainMs: this.elapsedMs, ...fields }, msg)
   }

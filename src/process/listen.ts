@@ -40,8 +40,10 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
   if (drain === undefined) {
     throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
   }
-  const address = await app.listen(listenOptions)
-
+  // The signal handlers are installed in the same tick as the listen starts:
+  // installed after it resolves, a SIGTERM in between would kill the process
+  // without a drain.
+  const listening = app.listen(listenOptions)
   let exited = false
   const end = (code: number): void => {
     if (exited) return
@@ -68,9 +70,12 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
       end(1)
     }
   }, async ({ signal, err }) => {
+    // A signal that arrives while the server is still starting drains it once it listens.
+    await Promise.allSettled([listening])
     if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
-    // Ref'ed on purpose: it keeps the process alive (and bounded) while a
-    // cleanup hangs on a promise that no handle will ever settle.
+    // Last resort, ref'ed on purpose: the drain bounds HTTP and its cleanups,
+    // but not the app's own onClose hooks; one that hangs must not hold the
+    // pod until SIGKILL.
     const guard = setTimeout(() => {
       app.log.error({ drain: 'exit' }, `drain still running ${guardMs} ms after it started: exiting before SIGKILL`)
       end(1)
@@ -83,6 +88,13 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     return await new Promise<never>(() => {})
   })
 
+  let address: string
+  try {
+    address = await listening
+  } catch (err) {
+    grace.uninstall()
+    throw err
+  }
   return {
     address,
     close () { grace.close() }
