@@ -38,6 +38,7 @@ export interface Measurement {
   readonly observedValue: number
   readonly observedUnit: string
   readonly status: HealthStatus
+  readonly output?: string
 }
 
 export interface ProbeState {
@@ -111,7 +112,7 @@ export function readiness (state: ProbeState, query: ReportQuery): ProbeAnswer {
   }
   if (!query.exclude.has('pressure')) {
     for (const m of state.pressure) {
-      checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString() }]
+      checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString(), ...(m.output === undefined ? {} : { output: m.output }) }]
       overall = worst(overall, m.status)
       if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}`)
     }

@@ -44,7 +44,16 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
     maxHeapUsedBytes: config.maxHeapUsedBytes,
     maxRssBytes: config.maxRssBytes,
     sampleInterval: config.sampleIntervalMs,
-    retryAfter: config.retryAfterSeconds
+    retryAfter: config.retryAfterSeconds,
+    pressureHandler: (_request, reply, type, value) => {
+      // under-pressure reports an event-loop delay of Infinity when a sample
+      // window recorded nothing (typically the first one, during boot): that
+      // is no measurement, and shedding on it would drop the first requests
+      // of a pod that just became ready.
+      if (typeof value === 'number' && !Number.isFinite(value)) return
+      reply.code(503).header('retry-after', String(config.retryAfterSeconds))
+      return { statusCode: 503, code: 'FST_UNDER_PRESSURE', error: 'Service Unavailable', message: `Service Unavailable: ${type} over its limit` } as never
+    }
   })
   const saturated = config.readiness
   const limits = [
@@ -59,6 +68,8 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
       const usage = app.memoryUsage()
       return active.map(([key, max, unit, field]): Measurement => {
         const value = usage[field]
+        // No sample yet (see pressureHandler): report it as such, not as saturation.
+        if (!Number.isFinite(value)) return { key, observedValue: 0, observedUnit: unit, status: 'pass', output: 'no sample yet' }
         const observedValue = unit === 'percent' ? Math.round(value * 10000) / 100 : Math.round(value * 100) / 100
         return { key, observedValue, observedUnit: unit, status: value > max ? saturated : 'pass' }
       })

@@ -1,0 +1,104 @@
+import t from 'tap'
+import Fastify, { type FastifyInstance } from 'fastify'
+import underPressure from '@fastify/under-pressure'
+import zeroDowntime, { type PressureOptions } from '../src/index.js'
+import { probe } from './helpers/probe.js'
+
+/** Waits until under-pressure has taken a sample (it samples on an unref'ed timer), with an event-loop measurement unless `any`. */
+async function sampled (app: FastifyInstance, any = false): Promise<void> {
+  const done = (): boolean => app.memoryUsage().heapUsed > 0 && (any || Number.isFinite(app.memoryUsage().eventLoopDelay))
+  while (!done()) await new Promise((resolve) => { setTimeout(resolve, 5) })
+}
+
+async function saturated (pressure: PressureOptions): Promise<FastifyInstance> {
+  const app = Fastify()
+  // A 1-byte heap limit: always saturated, deterministically.
+  await app.register(zeroDowntime, { pressure: { maxHeapUsedBytes: 1, sampleIntervalMs: 50, ...pressure } })
+  app.get('/work', async () => ({ ok: true }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await sampled(app)
+  return app
+}
+
+t.test('when saturated, app routes are shed with 503 + Retry-After; probes answer; liveness passes; readiness warns', async (t) => {
+  const app = await saturated({ retryAfterSeconds: 3 })
+  t.teardown(async () => { await app.close() })
+  t.equal(app.isUnderPressure(), true)
+  const work = await fetch(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/work`)
+  t.equal(work.status, 503)
+  t.equal(work.headers.get('retry-after'), '3')
+  await work.arrayBuffer()
+  t.equal((await probe(app, '/health')).status, 200, 'liveness never fails from load')
+  t.equal((await probe(app, '/startup')).status, 200)
+  const ready = await probe(app, '/ready?verbose')
+  t.equal(ready.status, 200, 'readiness stays 200 by default')
+  t.equal(ready.body.status, 'warn')
+  t.match(ready.body.output, /under pressure: pressure:heapUsed \d+/)
+  t.match(ready.body.checks?.['pressure:heapUsed']?.[0], { componentType: 'system', observedUnit: 'bytes', status: 'warn' })
+  t.match(ready.body.checks?.['pressure:eventLoopDelay']?.[0], { observedUnit: 'ms' }, 'the default event-loop limit is reported too')
+  t.equal((await probe(app, '/ready?exclude=pressure')).body.status, 'pass')
+})
+
+t.test('pressure.readiness "fail" turns readiness 503 while saturated', async (t) => {
+  const app = await saturated({ readiness: 'fail', maxEventLoopUtilization: 1, maxRssBytes: Number.MAX_SAFE_INTEGER })
+  t.teardown(async () => { await app.close() })
+  const ready = await probe(app, '/ready?verbose')
+  t.equal(ready.status, 503)
+  t.equal(ready.body.checks?.['pressure:heapUsed']?.[0]?.status, 'fail')
+  t.match(ready.body.checks?.['pressure:eventLoopUtilization']?.[0], { observedUnit: 'percent', status: 'pass' })
+  t.match(ready.body.checks?.['pressure:rss']?.[0], { status: 'pass' })
+  t.equal((await probe(app, '/health')).status, 200)
+})
+
+t.test('a blocked event loop sheds app routes', async (t) => {
+  const app = Fastify()
+  await app.register(zeroDowntime, { pressure: { maxEventLoopDelayMs: 20, sampleIntervalMs: 50 } })
+  app.get('/work', async () => ({ ok: true }))
+  await app.ready()
+  app.zeroDowntime.started()
+  await sampled(app)
+  t.equal((await app.inject('/work')).statusCode, 200, 'not shed while idle')
+  // Block the loop until under-pressure has sampled a delay above the limit.
+  while (!(app.memoryUsage().eventLoopDelay > 20 && Number.isFinite(app.memoryUsage().eventLoopDelay))) {
+    const end = Date.now() + 200
+    while (Date.now() < end);
+    await new Promise((resolve) => { setTimeout(resolve, 15) })
+  }
+  t.equal((await app.inject('/work')).statusCode, 503)
+  t.equal((await app.inject('/ready')).statusCode, 200)
+  t.equal((await app.inject('/health')).statusCode, 200)
+  await app.close()
+})
+
+t.test('a sample window without any event-loop measurement (a busy boot) sheds nothing', async (t) => {
+  const app = Fastify()
+  await app.register(zeroDowntime, { pressure: { maxEventLoopDelayMs: 20, sampleIntervalMs: 50 } })
+  app.get('/work', async () => ({ ok: true }))
+  // Busy from the moment the histogram is enabled: its first window records nothing.
+  const end = Date.now() + 100
+  while (Date.now() < end);
+  await app.ready()
+  app.zeroDowntime.started()
+  await sampled(app, true)
+  t.equal(app.memoryUsage().eventLoopDelay, Infinity, 'under-pressure reports the empty window as Infinity')
+  t.equal((await app.inject('/work')).statusCode, 200, 'not shed on a missing measurement')
+  const ready = (await app.inject('/ready?verbose')).json()
+  t.equal(ready.status, 'pass')
+  t.match(ready.checks['pressure:eventLoopDelay'][0], { status: 'pass', output: 'no sample yet' })
+  await app.close()
+})
+
+t.test('pressure: false registers no shedding; probes stay exempt from an under-pressure the app registers itself', async (t) => {
+  const app = Fastify()
+  await app.register(underPressure, { maxHeapUsedBytes: 1, sampleInterval: 50 })
+  await app.register(zeroDowntime, { pressure: false })
+  app.get('/work', async () => ({ ok: true }))
+  await app.ready()
+  app.zeroDowntime.started()
+  await sampled(app)
+  t.equal((await app.inject('/work')).statusCode, 503)
+  t.equal((await app.inject('/health')).statusCode, 200)
+  t.equal((await app.inject('/ready')).statusCode, 200)
+  t.same((await app.inject('/ready?verbose')).json().checks, {}, 'no pressure entries without our own limits')
+  await app.close()
+})
