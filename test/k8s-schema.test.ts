@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
 import { renderKustomization } from '../src/lint/kustomize.js'
 
@@ -40,7 +40,7 @@ async function modelFor (apiVersion: string, kind: string): Promise<new (data: O
   return model as new (data: Obj) => { validate: () => void }
 }
 
-async function validate (t: Tap.Test, o: Obj, where: string): Promise<void> {
+async function validate (t: Test, o: Obj, where: string): Promise<void> {
   const Model = await modelFor(String(o.apiVersion), String(o.kind))
   t.doesNotThrow(() => { new Model(o).validate() }, `${where}: ${o.kind}/${o.metadata?.name} is valid`)
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { chmodSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
 const scripts = join(import.meta.dirname, '..', 'k8s', 'scripts')
 
@@ -21,7 +21,7 @@ function sh (script: string, args: string[], env: Record<string, string> = {}): 
 }
 
 /** A kubectl that logs each call and answers the queries the scripts make. */
-function fakeKubectl (t: Tap.Test, answers: { version?: string, readyFails?: boolean, endpoints?: string } = {}): { env: Record<string, string>, calls: () => string[] } {
+function fakeKubectl (t: Test, answers: { version?: string, readyFails?: boolean, endpoints?: string } = {}): { env: Record<string, string>, calls: () => string[] } {
   const dir = t.testdir({
     kubectl: `#!/usr/bin/env bash
 echo "$*" >> "$(dirname "$0")/calls.log"

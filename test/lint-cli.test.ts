@@ -15,7 +15,7 @@ async function lintHere (args: string[], stdin = ''): Promise<{ code: number | n
   let stdout = ''
   let stderr = ''
   const code = await run(args, {
-    stdin: [stdin],
+    stdin: (async function * () { yield stdin })(),
     stdout: { write: (s: string) => { stdout += s } },
     stderr: { write: (s: string) => { stderr += s } }
   })

@@ -96,7 +96,7 @@ const deployment = (patch: (spec: Record<string, any>) => void = () => {}): stri
 t.test('rollout strategy edge cases', async (t) => {
   t.same(lintText(deployment()), [], 'baseline is clean')
   // Default maxUnavailable (25 %) rounds down to 0 below 4 replicas, to 1 from 4.
-  t.same(rulesOf(lintText(deployment((s) => { s.replicas = 3; delete s.strategy })), []), [])
+  t.same(rulesOf(lintText(deployment((s) => { s.replicas = 3; delete s.strategy }))), [])
   t.same(rulesOf(lintText(deployment((s) => { delete s.strategy }))), [], '25 % of 4 is a capacity choice')
   t.match(lintText(deployment((s) => { s.strategy.rollingUpdate.maxUnavailable = '50%' }))[0], { rule: 'max-unavailable', message: /2 of 4 pods \(50 %\)/ })
   t.match(lintText(deployment((s) => { s.replicas = 2; delete s.strategy }))[0], undefined, '25 % of 2 rounds down to 0')
