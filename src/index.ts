@@ -1,7 +1,7 @@
 export { zeroDowntime as default, zeroDowntime } from './plugin.js'
 export type { ZeroDowntime, ZeroDowntimeEvents } from './plugin.js'
 export { DEFAULTS, type ZeroDowntimeOptions, type PressureOptions, type ProbePathsOptions, type ResolvedConfig } from './config.js'
-export { pgCheck, redisCheck, amqpCheck, type PgQueryable, type RedisPingable, type AmqpConnectionLike, type AmqpChannelLike } from './health/dependencies.js'
+export { pgCheck, redisCheck, amqpCheck, type PgQueryable, type RedisPingable, type AmqpConnectionLike, type AmqpChannelLike, type CheckOverrides } from './health/dependencies.js'
 export type { CheckFunction, CheckSpec, NamedCheckSpec, CheckContext, CheckOutcome, CheckResult, HealthStatus } from './health/types.js'
 export type { HealthBody, CheckEntry } from './health/report.js'
 export { Lifecycle, LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js'
