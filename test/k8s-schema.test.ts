@@ -3,7 +3,8 @@
 // ajv validators that kubernetes-models generates from them. The renderings in
 // test/fixtures/kustomize were made by kustomize v5.5.0; the built-in renderer
 // of the linter must give the same objects.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
@@ -26,15 +27,21 @@ function docs (file: string): Obj[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Obj).filter((o) => o !== null)
 }
 
-/** The model module for an apiVersion: core, apps, policy... from kubernetes-models; CRDs from their packages. */
-async function modelFor (apiVersion: string, kind: string): Promise<new (data: Obj) => { validate: () => void }> {
+/** The package subpath holding the model of an apiVersion: core, apps, policy... from kubernetes-models; CRDs from their packages. */
+function modelPath (apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion]
   const pkg = group.endsWith('istio.io')
     ? `@kubernetes-models/istio/${group}/${version}`
     : group.endsWith('gateway.networking.k8s.io')
       ? `@kubernetes-models/gateway-api/${group}/${version}`
       : `kubernetes-models/${group === '' ? '' : `${group}/`}${version}`
-  const mod = await import(pkg) as Record<string, unknown>
+  return `${pkg}/${kind}`
+}
+
+/** The model module for an apiVersion: core, apps, policy... from kubernetes-models; CRDs from their packages. */
+async function modelFor (apiVersion: string, kind: string): Promise<new (data: Obj) => { validate: () => void }> {
+  const path = modelPath(apiVersion, kind)
+  const mod = await import(path.slice(0, path.lastIndexOf('/'))) as Record<string, unknown>
   const model = mod[kind]
   if (typeof model !== 'function') throw new Error(`no schema for ${apiVersion} ${kind}`)
   return model as new (data: Obj) => { validate: () => void }
@@ -124,4 +131,24 @@ t.test('canary routes split 90/10 and route a header to the canary', async (t) =
   const bg = docs(join(root, 'test/fixtures/kustomize/blue-green.yaml'))
   t.same(bg.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort(), ['example-service-blue', 'example-service-green'])
   t.equal(bg.find((o) => o.kind === 'Service' && o.metadata.name === 'example-service')?.spec.selector.version, 'blue')
+})
+
+t.test('no unknown field: every object type-checks against the models\' TypeScript interfaces', async (t) => {
+  // The generated validators accept unknown fields (the API server rejects them
+  // with kubectl's strict validation). TypeScript's excess-property check on
+  // object literals catches them, a typo in a field name included.
+  const objects = [...manifests, ...renderings].flatMap((file) => docs(file).map((o) => ({ o, where: relative(root, file) })))
+  const lines = objects.map(({ o, where }, i) =>
+    `// ${where}\nexport const o${i}: import('${modelPath(String(o.apiVersion), String(o.kind))}').I${String(o.kind)} = ${JSON.stringify(o)}`)
+  const dir = t.testdir()
+  const check = (source: string): ReturnType<typeof spawnSync> => {
+    writeFileSync(join(dir, 'manifests.ts'), source)
+    return spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--target', 'es2022', join(dir, 'manifests.ts')], { cwd: root, encoding: 'utf8' })
+  }
+  // One misspelt field on purpose, last, to show the check can fail: it must be the only error.
+  const typo = `export const typo: import('kubernetes-models/apps/v1/Deployment').IDeployment = ${JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { minReadySecond: 5, selector: {}, template: {} } })}`
+  const result = check([...lines, typo].join('\n'))
+  const errors = String(result.stdout).split('\n').filter((l) => l.includes('error TS'))
+  t.equal(errors.length, 1, errors.join('\n'))
+  t.match(errors[0], /manifests\.ts\(\d+,\d+\): error TS2353: .*minReadySecond.* does not exist in type 'IDeploymentSpec'/, 'only the misspelt field fails')
 })
