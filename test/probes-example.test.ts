@@ -1,0 +1,61 @@
+import t from 'tap'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { buildApp } from '../examples/service/app.js'
+import { sharedUrls } from './helpers/servers.js'
+
+t.test('on a bare machine: no dependency is created or checked, their routes answer 501', async (t) => {
+  const app = await buildApp({ LOG_LEVEL: 'silent', VERSION: 'v7' })
+  t.teardown(async () => { await app.close() })
+  await app.ready()
+  app.zeroDowntime.started()
+  t.same(app.zeroDowntime.checks, [])
+  t.match((await app.inject('/')).json(), { hello: 'world', version: 'v7' })
+  t.equal((await app.inject('/items/1')).statusCode, 501)
+  t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { item: 1 } })).statusCode, 501)
+  t.same((await app.inject({ method: 'POST', url: '/echo', payload: { a: [1, 2] } })).json(), { echo: { a: [1, 2] }, version: 'v7' })
+  t.same((await app.inject('/slow?ms=5')).json(), { waitedMs: 5, version: 'v7' })
+  t.equal((await app.inject('/ready')).statusCode, 200)
+})
+
+t.test('with Postgres, Redis and RabbitMQ: checks pass, items are cached, orders are published', async (t) => {
+  const app = await buildApp({ LOG_LEVEL: 'silent', DATABASE_URL: sharedUrls.database, REDIS_URL: sharedUrls.redis, AMQP_URL: sharedUrls.amqp })
+  t.teardown(async () => { await app.close() })
+  await app.ready()
+  app.zeroDowntime.started()
+  const ready = (await app.inject('/ready?verbose')).json()
+  t.equal(ready.status, 'pass')
+  t.same(Object.keys(ready.checks), ['db:responseTime', 'cache:responseTime', 'mq:responseTime', 'pressure:eventLoopDelay'])
+  const id = 1 + Math.floor(Math.random() * 1e9)
+  const first = (await app.inject(`/items/${id}`)).json()
+  t.match(first, { id, source: 'database' })
+  t.match((await app.inject(`/items/${id}`)).json(), { id, name: first.name, source: 'cache' })
+  const order = await app.inject({ method: 'POST', url: '/orders', payload: { item: id } })
+  t.equal(order.statusCode, 202)
+  t.match(order.json(), { accepted: true, order: { item: id, quantity: 1 } })
+  t.equal((await app.inject({ method: 'POST', url: '/orders', payload: {} })).statusCode, 400)
+})
+
+t.test('/events: ticks, then on drain a retry hint and a reconnect event, and the stream ends', async (t) => {
+  // A declared preStop sleep means no in-app drain delay: the go-away comes at once.
+  const app = await buildApp({ LOG_LEVEL: 'silent', PRESTOP_SLEEP_SECONDS: '5', TERMINATION_GRACE_PERIOD_SECONDS: '30' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  let text = ''
+  const ended = new Promise<void>((resolve, reject) => {
+    http.get({ port, host: '127.0.0.1', path: '/events', agent: false }, (res) => {
+      t.equal(res.headers['content-type'], 'text/event-stream')
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        text += chunk
+        if (text.includes('event: tick')) void app.zeroDowntime.drain()
+      })
+      res.on('end', resolve)
+    }).on('error', reject)
+  })
+  await ended
+  t.match(text, /^event: hello\n/)
+  t.match(text, /event: tick\ndata: \{"n":0,"version":"dev"\}\n\n/)
+  t.match(text, /retry: 1000\nevent: reconnect\ndata: .*\n\n$/)
+  await app.zeroDowntime.drain()
+})
