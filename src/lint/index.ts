@@ -4,6 +4,8 @@
  * file per concern; each reports a rule id, the object and field, why it
  * matters and the fix.
  */
+import { DEFAULTS } from '../config.js'
+import { DRAIN_DEFAULTS } from '../drain/config.js'
 import { createContext } from './context.js'
 import { formatPath, objectRef } from './object.js'
 import { RULES } from './rules/index.js'
@@ -17,16 +19,16 @@ export { RULES }
 export type { Finding, LintOptions, LintUnit, RuleMeta, Severity, SourcedObject } from './types.js'
 
 /**
- * The service's timing the rules compare manifests with. They mirror the
- * plugin's defaults (src/config.ts, src/drain/config.ts; a test keeps them
- * equal): pass the values your service configures when they differ.
+ * The service's timing the rules compare manifests with: the plugin's own
+ * defaults. Pass the values your service configures when they differ.
  */
 export const LINT_DEFAULTS: LintOptions = Object.freeze({
-  requestTimeoutMs: 10_000,
-  checkTimeoutMs: 1000,
-  cleanupTimeoutMs: 5000,
-  marginMs: 2000,
-  drainDelayMs: 5000,
+  requestTimeoutMs: DRAIN_DEFAULTS.requestTimeoutMs,
+  checkTimeoutMs: DEFAULTS.checkTimeoutMs,
+  cleanupTimeoutMs: DRAIN_DEFAULTS.cleanupTimeoutMs,
+  marginMs: DRAIN_DEFAULTS.marginMs,
+  drainDelayMs: DRAIN_DEFAULTS.delayWithoutPreStopMs,
+  // Fastify's default keepAliveTimeout, which the plugin keeps.
   keepAliveTimeoutMs: 72_000,
   disable: Object.freeze([]) as readonly string[]
 })
