@@ -110,3 +110,8 @@ export function preStopSleep (container: KubeObject): PreStopSleep | undefined {
 export function gracePeriodSeconds (w: Workload): number {
   return asNumber(w.podSpec.terminationGracePeriodSeconds) ?? 30
 }
+
+/** Calls `fn` for each serving container (or every container) of each Deployment of the unit. */
+export function eachContainer (ctx: LintContext, fn: (w: Workload, c: ContainerRef) => void, which: 'serving' | 'containers' = 'serving'): void {
+  for (const w of ctx.workloads) for (const c of w[which]) fn(w, c)
+}

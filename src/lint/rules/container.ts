@@ -1,4 +1,4 @@
-import type { Rule } from '../context.js'
+import { eachContainer, type Rule } from '../context.js'
 import { asString } from '../object.js'
 
 const PACKAGE_MANAGER_START = /\b(npm|yarn|pnpm)\b(\s+\S+)*?\s+(start|run)\b/
@@ -11,15 +11,13 @@ export const npmStart: Rule = {
     fix: 'Start node directly in exec form, e.g. command: ["node", "dist/server.js"], behind tini (see the Dockerfile).'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.containers) {
-        for (const field of ['command', 'args'] as const) {
-          const value = c.container[field]
-          const line = Array.isArray(value) ? value.map(String).join(' ') : ''
-          if (PACKAGE_MANAGER_START.test(line)) report(w.source, [...c.path, field], `container ${c.name} starts with "${line}"`)
-        }
+    eachContainer(ctx, (w, c) => {
+      for (const field of ['command', 'args'] as const) {
+        const value = c.container[field]
+        const line = Array.isArray(value) ? value.map(String).join(' ') : ''
+        if (PACKAGE_MANAGER_START.test(line)) report(w.source, [...c.path, field], `container ${c.name} starts with "${line}"`)
       }
-    }
+    }, 'containers')
   }
 }
 
@@ -31,14 +29,12 @@ export const mutableImageTag: Rule = {
     fix: 'Use an immutable tag per release (a version or a commit) or a digest.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.containers) {
-        const image = asString(c.container.image)
-        if (image === undefined || image.includes('@')) continue
-        const lastSegment = image.slice(image.lastIndexOf('/') + 1)
-        const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : undefined
-        if (tag === undefined || tag === 'latest') report(w.source, [...c.path, 'image'], `image ${image} has ${tag === undefined ? 'no tag' : 'the latest tag'}`)
-      }
-    }
+    eachContainer(ctx, (w, c) => {
+      const image = asString(c.container.image)
+      if (image === undefined || image.includes('@')) return
+      const lastSegment = image.slice(image.lastIndexOf('/') + 1)
+      const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : undefined
+      if (tag === undefined || tag === 'latest') report(w.source, [...c.path, 'image'], `image ${image} has ${tag === undefined ? 'no tag' : 'the latest tag'}`)
+    }, 'containers')
   }
 }

@@ -1,4 +1,4 @@
-import type { Rule } from '../context.js'
+import { eachContainer, type Rule } from '../context.js'
 import { asNumber, asString, get, isRecord } from '../object.js'
 import type { KubeObject } from '../types.js'
 
@@ -19,11 +19,9 @@ export const noReadinessProbe: Rule = {
     fix: 'Add readinessProbe: httpGet /ready (the plugin answers 503 while starting, draining or when a dependency fails).'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        if (!isRecord(c.container.readinessProbe)) report(w.source, [...c.path, 'readinessProbe'], `container ${c.name} has no readiness probe`)
-      }
-    }
+    eachContainer(ctx, (w, c) => {
+      if (!isRecord(c.container.readinessProbe)) report(w.source, [...c.path, 'readinessProbe'], `container ${c.name} has no readiness probe`)
+    })
   }
 }
 
@@ -35,15 +33,13 @@ export const livenessSameAsReadiness: Rule = {
     fix: 'Liveness on /health (the process only), readiness on /ready (dependencies and drain).'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const live = httpGet(c.container.livenessProbe)
-        const ready = httpGet(c.container.readinessProbe)
-        if (live !== undefined && ready !== undefined && live.path === ready.path && live.port === ready.port) {
-          report(w.source, [...c.path, 'livenessProbe', 'httpGet', 'path'], `liveness and readiness both probe ${live.path}`)
-        }
+    eachContainer(ctx, (w, c) => {
+      const live = httpGet(c.container.livenessProbe)
+      const ready = httpGet(c.container.readinessProbe)
+      if (live !== undefined && ready !== undefined && live.path === ready.path && live.port === ready.port) {
+        report(w.source, [...c.path, 'livenessProbe', 'httpGet', 'path'], `liveness and readiness both probe ${live.path}`)
       }
-    }
+    })
   }
 }
 
@@ -55,16 +51,14 @@ export const livenessChecksDependencies: Rule = {
     fix: 'Point livenessProbe at /health, which checks only the process; keep dependency checks on the readiness probe.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const live = httpGet(c.container.livenessProbe)
-        if (live === undefined || !DEPENDENCY_PATH.test(live.path)) continue
-        // Same path as readiness is reported once, by liveness-same-as-readiness.
-        const ready = httpGet(c.container.readinessProbe)
-        if (ready?.path === live.path && ready.port === live.port) continue
-        report(w.source, [...c.path, 'livenessProbe', 'httpGet', 'path'], `liveness probes ${live.path}, which checks dependencies`)
-      }
-    }
+    eachContainer(ctx, (w, c) => {
+      const live = httpGet(c.container.livenessProbe)
+      if (live === undefined || !DEPENDENCY_PATH.test(live.path)) return
+      // Same path as readiness is reported once, by liveness-same-as-readiness.
+      const ready = httpGet(c.container.readinessProbe)
+      if (ready?.path === live.path && ready.port === live.port) return
+      report(w.source, [...c.path, 'livenessProbe', 'httpGet', 'path'], `liveness probes ${live.path}, which checks dependencies`)
+    })
   }
 }
 
@@ -76,16 +70,14 @@ export const probeTimeout: Rule = {
     fix: 'Set readinessProbe.timeoutSeconds above the check timeout (plugin default 1 s): 2 in k8s/base.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const probe = c.container.readinessProbe
-        if (!isRecord(probe)) continue
-        const timeout = asNumber(probe.timeoutSeconds) ?? 1
-        if (timeout * 1000 <= ctx.options.checkTimeoutMs) {
-          report(w.source, [...c.path, 'readinessProbe', 'timeoutSeconds'], `readiness timeoutSeconds ${timeout} is not longer than the ${ctx.options.checkTimeoutMs} ms check timeout`)
-        }
+    eachContainer(ctx, (w, c) => {
+      const probe = c.container.readinessProbe
+      if (!isRecord(probe)) return
+      const timeout = asNumber(probe.timeoutSeconds) ?? 1
+      if (timeout * 1000 <= ctx.options.checkTimeoutMs) {
+        report(w.source, [...c.path, 'readinessProbe', 'timeoutSeconds'], `readiness timeoutSeconds ${timeout} is not longer than the ${ctx.options.checkTimeoutMs} ms check timeout`)
       }
-    }
+    })
   }
 }
 
@@ -97,14 +89,12 @@ export const slowStartWithoutStartupProbe: Rule = {
     fix: 'Add startupProbe: httpGet /startup with failureThreshold x periodSeconds covering the slowest start, and drop initialDelaySeconds.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const live = c.container.livenessProbe as KubeObject | undefined
-        const delay = asNumber(get(live, ['initialDelaySeconds'])) ?? 0
-        if (delay >= 10 && !isRecord(c.container.startupProbe)) {
-          report(w.source, [...c.path, 'livenessProbe', 'initialDelaySeconds'], `liveness waits ${delay} s and there is no startup probe`)
-        }
+    eachContainer(ctx, (w, c) => {
+      const live = c.container.livenessProbe as KubeObject | undefined
+      const delay = asNumber(get(live, ['initialDelaySeconds'])) ?? 0
+      if (delay >= 10 && !isRecord(c.container.startupProbe)) {
+        report(w.source, [...c.path, 'livenessProbe', 'initialDelaySeconds'], `liveness waits ${delay} s and there is no startup probe`)
       }
-    }
+    })
   }
 }

@@ -1,6 +1,6 @@
 import { timingBudget } from '../../budget.js'
 import { ENV } from '../../env.js'
-import { envValues, gracePeriodSeconds, preStopSleep, type Rule } from '../context.js'
+import { eachContainer, envValues, gracePeriodSeconds, preStopSleep, type Rule } from '../context.js'
 import { isRecord } from '../object.js'
 import type { KubeObject } from '../types.js'
 
@@ -21,13 +21,11 @@ export const noPrestopDelay: Rule = {
     fix: 'Add lifecycle.preStop.sleep.seconds: 5 (and PRESTOP_SLEEP_SECONDS: "5"), or let the plugin delay in the app: set PRESTOP_SLEEP_SECONDS: "0" and TERMINATION_GRACE_PERIOD_SECONDS.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        if (isRecord(c.container.lifecycle) && isRecord(c.container.lifecycle.preStop)) continue
-        if (usesPlugin(c.container)) continue
-        report(w.source, [...c.path, 'lifecycle', 'preStop'], `container ${c.name} has no preStop delay and no in-app drain delay is declared`)
-      }
-    }
+    eachContainer(ctx, (w, c) => {
+      if (isRecord(c.container.lifecycle) && isRecord(c.container.lifecycle.preStop)) return
+      if (usesPlugin(c.container)) return
+      report(w.source, [...c.path, 'lifecycle', 'preStop'], `container ${c.name} has no preStop delay and no in-app drain delay is declared`)
+    })
   }
 }
 
@@ -39,11 +37,9 @@ export const prestopExecSleep: Rule = {
     fix: 'Use the native hook `preStop: {sleep: {seconds: 5}}` (Kubernetes >= 1.30); keep exec only for older clusters with an image that has `sleep`.'
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        if (preStopSleep(c.container)?.style === 'exec') report(w.source, [...c.path, 'lifecycle', 'preStop', 'exec'], `container ${c.name} sleeps through exec`)
-      }
-    }
+    eachContainer(ctx, (w, c) => {
+      if (preStopSleep(c.container)?.style === 'exec') report(w.source, [...c.path, 'lifecycle', 'preStop', 'exec'], `container ${c.name} sleeps through exec`)
+    })
   }
 }
 
@@ -55,14 +51,12 @@ export const prestopTooShort: Rule = {
     fix: `Sleep at least ${MIN_PRESTOP_SECONDS} s (5 in k8s/base), and raise terminationGracePeriodSeconds by the same amount.`
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const sleep = preStopSleep(c.container)
-        if (sleep !== undefined && sleep.seconds < MIN_PRESTOP_SECONDS) {
-          report(w.source, [...c.path, 'lifecycle', 'preStop'], `preStop sleeps ${sleep.seconds} s`)
-        }
+    eachContainer(ctx, (w, c) => {
+      const sleep = preStopSleep(c.container)
+      if (sleep !== undefined && sleep.seconds < MIN_PRESTOP_SECONDS) {
+        report(w.source, [...c.path, 'lifecycle', 'preStop'], `preStop sleeps ${sleep.seconds} s`)
       }
-    }
+    })
   }
 }
 
@@ -102,22 +96,20 @@ export const envMismatch: Rule = {
     fix: `Set ${ENV.gracePeriodSeconds} to spec.terminationGracePeriodSeconds and ${ENV.preStopSleepSeconds} to the preStop sleep seconds (0 without preStop).`
   },
   check (ctx, report) {
-    for (const w of ctx.workloads) {
-      for (const c of w.serving) {
-        const env = envValues(c.container)
-        const expected: Array<[string, number, string]> = [
-          [ENV.gracePeriodSeconds, gracePeriodSeconds(w), 'terminationGracePeriodSeconds'],
-          [ENV.preStopSleepSeconds, preStopSleep(c.container)?.seconds ?? 0, 'the preStop sleep']
-        ]
-        for (const [name, want, what] of expected) {
-          const got = env.get(name)
-          if (got === undefined) continue
-          const value = got.value.trim() === '' ? Number.NaN : Number(got.value)
-          if (value !== want) {
-            report(w.source, [...c.path, 'env', got.index, 'value'], `${name} is ${JSON.stringify(got.value)} but ${what} is ${want}`)
-          }
+    eachContainer(ctx, (w, c) => {
+      const env = envValues(c.container)
+      const expected: Array<[string, number, string]> = [
+        [ENV.gracePeriodSeconds, gracePeriodSeconds(w), 'terminationGracePeriodSeconds'],
+        [ENV.preStopSleepSeconds, preStopSleep(c.container)?.seconds ?? 0, 'the preStop sleep']
+      ]
+      for (const [name, want, what] of expected) {
+        const got = env.get(name)
+        if (got === undefined) continue
+        const value = got.value.trim() === '' ? Number.NaN : Number(got.value)
+        if (value !== want) {
+          report(w.source, [...c.path, 'env', got.index, 'value'], `${name} is ${JSON.stringify(got.value)} but ${what} is ${want}`)
         }
       }
-    }
+    })
   }
 }
