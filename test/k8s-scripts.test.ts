@@ -1,23 +1,16 @@
 // The rollout scripts in k8s/scripts: --help, clear failures on bad arguments
 // before any cluster access, and the kubectl calls they make, recorded by a
 // stand-in kubectl (no cluster here; KUBECTL points the scripts at it).
-import { spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 
 const scripts = join(import.meta.dirname, '..', 'k8s', 'scripts')
 
-function sh (script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(scripts, script), ...args], { env: { ...process.env, KUBECTL: '/nonexistent/kubectl', ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => { resolve({ code, stdout, stderr }) })
-  })
+async function sh (script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const r = spawnSync('bash', [join(scripts, script), ...args], { encoding: 'utf8', env: { ...process.env, KUBECTL: '/nonexistent/kubectl', ...env } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 /** A kubectl that logs each call and answers the queries the scripts make. */

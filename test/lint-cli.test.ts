@@ -1,6 +1,6 @@
 // `fastify-zero-downtime lint` as a user runs it: a real child process, files,
 // directories and stdin, exit codes and both output formats.
-import { spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -23,17 +23,9 @@ async function lintHere (args: string[], stdin = ''): Promise<{ code: number | n
 }
 
 /** The real binary entry point in a child process: exit code, stdin, stdout. */
-function cli (args: string[], stdin?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'lint', ...args], { cwd: root })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => { resolve({ code, stdout, stderr }) })
-    child.stdin.end(stdin)
-  })
+async function cli (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'lint', ...args], { cwd: root, input: stdin, encoding: 'utf8' })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 t.test('our k8s/ passes', async (t) => {
