@@ -49,6 +49,8 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     if (exited) return
     exited = true
     app.log.info({ drain: 'exit', exitCode: code }, `exiting with code ${code}`)
+    // pino's destination flushes synchronously on the 'exit' event: the end
+    // of the timeline is not lost.
     exit(code)
   }
   const { config } = drain
