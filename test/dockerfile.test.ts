@@ -2,9 +2,12 @@
 // The Dockerfile's instructions (stages, exec-form entrypoint with tini, no npm
 // at run time, non-root user, STOPSIGNAL), the .dockerignore, and that the
 // image's compile step (tsconfig.image.json) really produces the file CMD runs.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import t from 'tap'
 
 const root = join(import.meta.dirname, '..')
@@ -84,4 +87,28 @@ t.test('the file CMD runs is produced by the image\'s compile step', async (t) =
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.image.json'), '--outDir', join(out, 'build')], { cwd: root, encoding: 'utf8' })
   t.equal(tsc.status, 0, tsc.stdout + tsc.stderr)
   t.ok(existsSync(join(out, entry)), `${entry} exists in the build output`)
+
+  // What the container runs, minus tini: the compiled entry point, answering
+  // its probes, then draining and exiting 0 on SIGTERM.
+  const server = spawn(process.execPath, [...cmd.slice(1, -1), join(out, entry)], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', PRESTOP_SLEEP_SECONDS: '5' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const exited = once(server, 'exit')
+  let port = 0
+  for await (const line of createInterface({ input: server.stdout })) {
+    const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
+    if (m !== null) { port = Number(m[1]); break }
+  }
+  server.stdout.resume()
+  if (!t.ok(port > 0, 'the server logs where it listens')) return
+  const status = (path: string): Promise<number | undefined> => new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => { res.resume(); resolve(res.statusCode) }).on('error', reject)
+  })
+  t.equal(await status('/startup'), 200)
+  t.equal(await status('/health'), 200)
+  t.equal(await status('/ready'), 200)
+  server.kill('SIGTERM')
+  const [code] = await exited
+  t.equal(code, 0, 'a clean drain exits 0')
 })
