@@ -4,7 +4,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { failureOf, percentile, Recorder } from '../src/loadtest/accounting.js'
 import { autocannonLoad } from '../src/loadtest/autocannon-load.js'
 import { closedLoop, type Load, type Target } from '../src/loadtest/http-client.js'
@@ -40,7 +40,7 @@ function target (port: number, requestTimeoutMs = 2000): Target {
   return { host: '127.0.0.1', port, recorder: new Recorder(() => performance.now() - start), podFor: (p) => p === undefined ? undefined : 'pod-a', requestTimeoutMs }
 }
 
-async function measure (t: { equal: (a: unknown, b: unknown, m?: string) => void }, tg: Target, start: (tg: Target) => Promise<Load> | Load, done: Promise<void>): Promise<void> {
+async function measure (t: Test, tg: Target, start: (tg: Target) => Promise<Load> | Load, done: Promise<void>): Promise<void> {
   const load = await start(tg)
   await done
   await load.stop()
@@ -131,6 +131,47 @@ t.test('SSE and closed-loop clients stopped before they connect', async (t) => {
   const sse = sseStreams(tg, 2)
   await sse.stop()
   t.equal(tg.recorder.counts.sent, tg.recorder.settled)
+})
+
+t.test('the recorder keeps every outcome apart', async (t) => {
+  let now = 0
+  const r = new Recorder(() => now)
+  const a = r.send()
+  const b = r.send()
+  const c = r.send()
+  const d = r.send()
+  now = 300
+  r.settle(a, { kind: 'response', status: 503 })
+  r.settle(b, { kind: 'response', status: 503 }, 'p1')
+  r.settle(c, { kind: 'reset', code: 'ECONNRESET' }, 'p1')
+  r.settle(d, { kind: 'cut' })
+  t.same(r.counts, { sent: 4, ok: 0, statuses: { 503: 2 }, failed: { reset: 1, cut: 1 } })
+  t.same(r.failures, [{ at: 300, kind: 'status 503' }, { at: 300, kind: 'status 503', pod: 'p1' }, { at: 300, kind: 'reset', code: 'ECONNRESET', pod: 'p1' }, { at: 300, kind: 'cut' }])
+  t.same(r.drops, [undefined, 4])
+})
+
+t.test('a request slower than the request timeout is a timeout', async (t) => {
+  const server = createServer((req) => { req.resume() })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close(); server.closeAllConnections() })
+  const tg = target((server.address() as AddressInfo).port, 100)
+  const load = closedLoop(tg, { connections: 1, request: { method: 'GET', path: '/' } })
+  while (tg.recorder.counts.sent < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  await load.stop()
+  t.equal(tg.recorder.counts.failed.timeout, tg.recorder.counts.sent)
+})
+
+t.test('autocannon over IPv6 loopback', async (t) => {
+  const server = createServer((_req, res) => { res.end('ok') })
+  server.listen(0, '::1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close(); server.closeAllConnections() })
+  const tg = { ...target((server.address() as AddressInfo).port), host: '::1' }
+  const load = await autocannonLoad(tg, 1)
+  while (tg.recorder.counts.ok < 10) await new Promise((resolve) => setTimeout(resolve, 20))
+  await load.stop()
+  t.equal(tg.recorder.dropped, 0)
 })
 
 t.test('failure classification and percentiles', async (t) => {

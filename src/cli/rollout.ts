@@ -10,7 +10,7 @@ import {
 } from '../loadtest/config.js'
 import { numberFlag, parseFlags, UsageError, withUsage } from '../loadtest/flags.js'
 import { HaproxyBalancer } from '../loadtest/haproxy.js'
-import { finish, progressPrinter, type Io } from '../loadtest/output.js'
+import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output.js'
 import { runScenario, type RunResult } from '../loadtest/run.js'
 import { SCENARIOS, selectScenarios } from '../loadtest/scenarios.js'
 
@@ -142,6 +142,7 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
       scale: numberFlag('scale', f.scale, { min: 0.01 }),
       steadyMs: sec('steady-seconds')
     }
+    await prepareOut(f.out)
     const printer = progressPrinter(io)
     const results: RunResult[] = []
     for (const scenario of scenarios) {

@@ -33,7 +33,7 @@ export function failureOf (err: Error & { code?: string }): Outcome {
   const code = err.code
   if (code === 'ECONNREFUSED') return { kind: 'refused', code }
   if (code === 'ECONNRESET' || code === 'EPIPE') return { kind: 'reset', code }
-  if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', code }
+  if (code === 'ETIMEDOUT') return { kind: 'timeout', code }
   return code === undefined ? { kind: 'error' } : { kind: 'error', code }
 }
 

@@ -33,10 +33,6 @@ export class Cluster {
     return this.pods.filter((p) => !p.terminating && !p.exited)
   }
 
-  get terminating (): Pod[] {
-    return this.pods.filter((p) => p.terminating && !p.exited)
-  }
-
   #after (ms: number, fn: () => void): void {
     const timer = setTimeout(() => { this.#timers.delete(timer); fn() }, ms)
     timer.unref()
@@ -90,7 +86,8 @@ export class Cluster {
     })
   }
 
-  #assertRunning (): void {
+  /** Throws when a pod exited without being deleted (a crash), or the cluster is shut down. */
+  assertRunning (): void {
     const crashed = this.pods.find((p) => p.exited && !p.terminating)
     if (crashed !== undefined) {
       throw new Error(`pod ${crashed.name} exited before it was deleted; its last output:\n${crashed.logTail}`)
@@ -108,7 +105,7 @@ export class Cluster {
     const { surge, unavailable } = resolveStrategyCounts(this.spec.strategy)
     this.timeline.add('rollout-started', 'deployment/web', version)
     for (;;) {
-      this.#assertRunning()
+      this.assertRunning()
       const now = this.timeline.now()
       const live = this.live
       const fresh = live.filter((p) => p.version === version)

@@ -20,7 +20,6 @@ export interface TimelineEvent {
 export class Timeline {
   readonly #start = performance.now()
   readonly events: TimelineEvent[] = []
-  readonly #listeners: Array<(event: TimelineEvent) => void> = []
 
   /** Milliseconds since the run started. */
   now (): number {
@@ -32,11 +31,6 @@ export class Timeline {
       ? { at: this.now(), type, pod, version }
       : { at: this.now(), type, pod, version, detail }
     this.events.push(event)
-    for (const listener of this.#listeners) listener(event)
     return event
-  }
-
-  onEvent (listener: (event: TimelineEvent) => void): void {
-    this.#listeners.push(listener)
   }
 }

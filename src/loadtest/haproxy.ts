@@ -76,15 +76,16 @@ export class HaproxyBalancer implements Balancer {
     const child = spawn(process.env.HAPROXY_BIN ?? 'haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    let gone = false
     const failed = new Promise<never>((_resolve, reject) => {
-      const fail = (why: string): void => { reject(new Error(`HAProxy did not start (${why}); install it (Debian: apt-get install haproxy) or use --proxy l4\n${stderr}`)) }
+      const fail = (why: string): void => { gone = true; reject(new Error(`HAProxy did not start (${why}); install it (Debian: apt-get install haproxy) or use --proxy l4\n${stderr}`)) }
       child.on('error', (err) => { fail(err.message) })
       child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
     })
     failed.catch(() => {})
     const balancer = new HaproxyBalancer(port, dir, child)
     const started = (async () => {
-      while (!await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
+      while (!gone && !await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
     })()
     try {
       await Promise.race([started, failed])

@@ -29,10 +29,14 @@ export function progressPrinter (io: Io): { update: (p: Progress) => void, clear
   }
 }
 
+/** Creates the report directory up front, so a bad --out fails before minutes of load. */
+export async function prepareOut (dir: string): Promise<void> {
+  await mkdir(resolve(dir), { recursive: true })
+}
+
 /** Writes report.json and report.html under `dir`; returns their paths. */
 export async function writeReports (dir: string, results: readonly RunResult[], underTest: string): Promise<{ json: string, html: string }> {
   const out = resolve(dir)
-  await mkdir(out, { recursive: true })
   const report = jsonReport(results, underTest)
   const json = join(out, 'report.json')
   const html = join(out, 'report.html')

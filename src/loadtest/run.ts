@@ -94,6 +94,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     for (let i = 1; i <= spec.rollouts; i++) await deployment.rollout(`v${i + 1}`)
     await deployment.settled()
     await sleep(spec.steadyMs)
+    deployment.assertRunning()
   } catch (err) {
     error = (err as Error).message
   } finally {
@@ -101,12 +102,21 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     clearInterval(progress)
     await deployment.close()
   }
+  return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error })
+}
+
+/** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
+export function resultOf (r: {
+  scenario: Scenario, label: string, command: readonly string[], proxy: string,
+  timeline: Timeline, recorder: Recorder, balancer: BalancerStats, error: string | undefined
+}): RunResult {
+  const { recorder, timeline, error } = r
   const result: RunResult = {
-    scenario: spec.scenario.name,
-    description: spec.scenario.description,
-    label: spec.label,
-    command: cluster.pod.command,
-    proxy: cluster.proxy,
+    scenario: r.scenario.name,
+    description: r.scenario.description,
+    label: r.label,
+    command: r.command,
+    proxy: r.proxy,
     durationMs: Math.round(timeline.now()),
     counts: recorder.counts,
     dropped: recorder.dropped,
@@ -116,7 +126,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     events: timeline.events,
     throughput: recorder.throughput,
     drops: recorder.drops,
-    balancer: balancer.stats
+    balancer: r.balancer
   }
   return error === undefined ? result : { ...result, error }
 }

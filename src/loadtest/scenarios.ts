@@ -42,8 +42,8 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   },
   {
     name: 'idle-pool',
-    description: '100 clients sharing one keep-alive pool, random think time up to 3 s',
-    start: (t, s) => closedLoop(t, { connections: size(100, s), request: { method: 'GET', path: '/' }, thinkMs: 3000, sharedPool: true })
+    description: '200 clients sharing one keep-alive pool, random think time up to 1.5 s',
+    start: (t, s) => closedLoop(t, { connections: size(200, s), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true })
   },
   {
     name: 'sse',

@@ -1,0 +1,150 @@
+// The simulator's edges: SIGKILL at the grace period, crashing pods, readiness,
+// the L7 mode through a real HAProxy, flags and report details.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import t from 'tap'
+import { rollout } from '../src/cli/rollout.js'
+import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
+import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
+import { progressLine, progressPrinter } from '../src/loadtest/output.js'
+import { groupFailures, textReport, verdict, type ReportFile } from '../src/loadtest/report.js'
+import { runScenario } from '../src/loadtest/run.js'
+import { selectScenarios } from '../src/loadtest/scenarios.js'
+
+const FIXTURE = 'node test/fixtures/loadtest-pod.mjs'
+const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
+
+function io (tty: boolean) {
+  const stdout = new PassThrough()
+  const stderr = Object.assign(new PassThrough(), { isTTY: tty })
+  let out = ''
+  let err = ''
+  stdout.on('data', (c: Buffer) => { out += c.toString() })
+  stderr.on('data', (c: Buffer) => { err += c.toString() })
+  return { stdout, stderr, out: () => out, err: () => err }
+}
+
+async function report (dir: string): Promise<ReportFile> {
+  return JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
+}
+
+const spec = (mode: string, over: Partial<ClusterSpec['pod']> = {}): ClusterSpec => ({
+  proxy: 'l4',
+  propagationMs: 100,
+  strategy: { replicas: 1, maxSurge: 0, maxUnavailable: '100%', minReadyMs: 0 },
+  pod: { ...DEFAULT_POD, preStopSleepMs: 0, gracePeriodMs: 800, command: parseCommand(FIXTURE), cwd: process.cwd(), env: { FIXTURE_MODE: mode }, readiness: { path: '/ready', periodMs: 100, timeoutMs: 500, failureThreshold: 1, successThreshold: 1 }, ...over }
+})
+const [hotLoop] = selectScenarios(['hot-loop'])
+const base = { scenario: hotLoop!, label: 'service', rollouts: 1, requestTimeoutMs: 2000, scale: 0.05, steadyMs: 200 }
+
+t.test('SIGKILL at the grace period for a pod that ignores SIGTERM', async (t) => {
+  const r = await runScenario({ ...base, cluster: spec('stubborn') })
+  t.equal(r.error, undefined)
+  const kill = r.events.find((e) => e.type === 'sigkill')
+  const deleted = r.events.find((e) => e.type === 'deleted' && e.pod === kill?.pod)
+  t.ok(kill !== undefined && deleted !== undefined && kill.at - deleted.at >= 750, 'killed 800 ms after deletion')
+  t.ok(r.events.some((e) => e.type === 'exited' && e.detail === 'SIGKILL'))
+})
+
+t.test('a pod that crashes or cannot start makes the run fail with its output', async (t) => {
+  const crashed = await runScenario({ ...base, cluster: spec('crash') })
+  t.match(crashed.error, /pod web-v\d-\d exited before it was deleted; its last output:\ncrashing on purpose/)
+  const missing = await runScenario({ ...base, cluster: spec('drain', { command: ['/nonexistent/binary'] }) })
+  t.match(missing.error, /ENOENT/)
+  t.equal(missing.counts.sent, 0)
+  const o = io(false)
+  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  t.equal(await rollout([...FAST, '--command', '/nonexistent/binary', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o), 1)
+  t.match(o.out(), /RUN FAILED/)
+})
+
+t.test('unready pods are taken out of the endpoints', async (t) => {
+  // Readiness of the drain fixture turns 503 at SIGTERM, before the pod exits;
+  // the no-prestop scenario sends SIGTERM right at deletion.
+  const r = await runScenario({ ...base, scenario: selectScenarios(['no-prestop'])[0]!, cluster: spec('drain', { preStopSleepMs: 5000 }) })
+  t.ok(r.events.some((e) => e.type === 'unready'))
+  const deleted = r.events.find((e) => e.type === 'deleted')!
+  t.ok(r.events.find((e) => e.type === 'sigterm' && e.pod === deleted.pod)!.at - deleted.at < 1000, 'the scenario overrides the preStop sleep')
+})
+
+t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const o = io(false)
+  const code = await rollout([...FAST, '--proxy', 'l7', '--command', FIXTURE, '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
+  t.equal(code, 0, o.out())
+  const r = await report(out)
+  t.equal(r.runs[0]!.proxy, 'l7')
+  t.ok(r.runs[0]!.counts.ok > 0)
+})
+
+t.test('HAProxy that cannot start, runtime API errors', async (t) => {
+  const saved = process.env.HAPROXY_BIN
+  t.teardown(() => { if (saved === undefined) delete process.env.HAPROXY_BIN; else process.env.HAPROXY_BIN = saved })
+  process.env.HAPROXY_BIN = '/nonexistent/haproxy'
+  await t.rejects(HaproxyBalancer.start(), /HAProxy did not start \(spawn \/nonexistent\/haproxy ENOENT\)/)
+  process.env.HAPROXY_BIN = 'false'
+  await t.rejects(HaproxyBalancer.start(), /HAProxy did not start \(exit code 1\)/)
+  await t.rejects(runtimeCommand('/nonexistent/socket', 'show info'), /ENOENT/)
+  delete process.env.HAPROXY_BIN
+  const lb = await HaproxyBalancer.start()
+  t.teardown(async () => { await lb.close() })
+  await lb.setEndpoints([{ name: 'a', port: 1 }])
+  await lb.setEndpoints([{ name: 'a', port: 1 }, { name: 'b', port: 2 }])
+  await lb.setEndpoints([{ name: 'b', port: 2 }])
+  t.match(await lb.command('show servers state pods'), / a 127\.0\.0\.1 /)
+  t.equal(lb.podFor(), undefined)
+})
+
+t.test('the command line through the dispatcher; an unusable --out fails before any load', async (t) => {
+  for (const cmd of ['rollout', 'check']) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', cmd, '--bogus'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+    const [code] = await once(child, 'exit')
+    t.equal(code, 2, cmd)
+    t.match(err, new RegExp(`fastify-zero-downtime ${cmd}: Unknown option '--bogus'`))
+  }
+  await t.rejects(rollout(['--out', '/proc/self/nope/x', '--scenarios', 'hot-loop'], io(false)), /ENOENT|EACCES|EROFS/)
+})
+
+t.test('report details: failures before any pod event, unaccounted requests', async (t) => {
+  const r = { scenario: 's', description: 'd', label: 'service', command: ['x'], proxy: 'l7', durationMs: 1000, counts: { sent: 3, ok: 1, statuses: {}, failed: { reset: 1 } }, dropped: 1, unsettled: 1, latencyMs: { p50: 1, p99: 2 }, failures: [{ at: 10, kind: 'reset' }], events: [{ at: 500, type: 'sigterm' as const, pod: 'p', version: 'v1' }], throughput: [1], drops: [1], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 } }
+  t.same(groupFailures(r), [{ count: 1, kind: 'reset', pod: '?', after: 'start', fromS: 0.01, toS: 0.01 }])
+  t.match(textReport([r]), /s \/ service: 1 requests unaccounted for \(accounting bug\)/)
+  t.equal(verdict([r], 'other'), false, 'broken accounting fails whatever the label')
+})
+
+t.test('flags: help, bad values, strategy arithmetic', async (t) => {
+  const o = io(false)
+  t.equal(await rollout(['--help'], o), 0)
+  t.match(o.out(), /usage: fastify-zero-downtime rollout/)
+  for (const [argv, message] of [
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--replicas', '0'], /--replicas must be an integer >= 1/],
+    [['--scale', 'x'], /--scale must be a number/],
+    [['--proxy', 'l5'], /--proxy must be l4 or l7/],
+    [['--env', 'NOEQUALS'], /--env must be KEY=VALUE/],
+    [['--scenarios', 'hot-loop,nope'], /unknown scenario nope; choose from keep-alive/],
+    [['--max-surge', '1.5'], /--max-surge must be a non-negative integer or a percentage/],
+    [['--command', '  '], /the service command is empty/]
+  ] as const) {
+    const e = io(false)
+    t.equal(await rollout([...argv, '--env', 'A=1'], e), 2, argv.join(' '))
+    t.match(e.err(), message)
+    t.match(e.err(), /usage:/)
+  }
+  t.same(parseCommand(`node "a b" 'c d' e`), ['node', 'a b', 'c d', 'e'])
+  t.equal(parseIntOrPercent('x', '25%'), '25%')
+  t.same(resolveStrategyCounts({ replicas: 4, maxSurge: '25%', maxUnavailable: '30%', minReadyMs: 0 }), { surge: 1, unavailable: 1 })
+  t.same(resolveStrategyCounts({ replicas: 3, maxSurge: '10%', maxUnavailable: '10%', minReadyMs: 0 }), { surge: 1, unavailable: 0 })
+  t.same(resolveStrategyCounts({ replicas: 3, maxSurge: 0, maxUnavailable: 0, minReadyMs: 0 }), { surge: 1, unavailable: 0 }, '0/0 becomes a surge of 1')
+  t.equal(progressLine({ scenario: 's', label: 'l', pods: [{ name: 'a', version: 'v1', ready: true, terminating: true }, { name: 'b', version: 'v2', ready: true, terminating: false }], requestsPerSecond: 10.4, sent: 5, dropped: 0 }),
+    '[s · l] pods 1 ready (v2:1, 1 terminating) · 10 req/s · sent 5 · dropped 0')
+  const p = io(true)
+  progressPrinter(p).clear()
+  t.equal(p.err(), '\r\x1b[K')
+})

@@ -1,0 +1,83 @@
+// Real rolling updates of real child processes through the simulator: the
+// command line, the Deployment rules, the termination sequence and the reports.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import t from 'tap'
+import { rollout } from '../src/cli/rollout.js'
+import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
+import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
+import { progressLine, progressPrinter } from '../src/loadtest/output.js'
+import { groupFailures, textReport, verdict, type ReportFile } from '../src/loadtest/report.js'
+import { runScenario } from '../src/loadtest/run.js'
+import { selectScenarios } from '../src/loadtest/scenarios.js'
+
+const FIXTURE = 'node test/fixtures/loadtest-pod.mjs'
+const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
+
+function io (tty: boolean) {
+  const stdout = new PassThrough()
+  const stderr = Object.assign(new PassThrough(), { isTTY: tty })
+  let out = ''
+  let err = ''
+  stdout.on('data', (c: Buffer) => { out += c.toString() })
+  stderr.on('data', (c: Buffer) => { err += c.toString() })
+  return { stdout, stderr, out: () => out, err: () => err }
+}
+
+async function report (dir: string): Promise<ReportFile> {
+  return JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
+}
+
+t.test('two back-to-back rollouts of a draining service drop nothing, in every client shape', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const o = io(true)
+  const code = await rollout([...FAST, '--command', FIXTURE, '--no-baseline', '--scenarios', 'keep-alive,sse',
+    '--rollouts', '2', '--max-surge', '50%', '--min-ready-seconds', '0.2', '--out', out], o)
+  t.equal(code, 0, o.out())
+  const r = await report(out)
+  t.equal(r.ok, true)
+  t.same(r.runs.map((x) => [x.scenario, x.dropped, x.unsettled]), [['keep-alive', 0, 0], ['sse', 0, 0]])
+  const events = r.runs[0]!.events
+  for (const type of ['created', 'ready', 'deleted', 'endpoint-removed', 'sigterm', 'exited', 'rollout-complete']) {
+    t.ok(events.some((e) => e.type === type), `timeline has ${type}`)
+  }
+  t.equal(new Set(events.filter((e) => e.type === 'created').map((e) => e.version)).size, 3, 'v1, v2, v3')
+  const sigterm = events.find((e) => e.type === 'sigterm')!
+  const deleted = events.find((e) => e.type === 'deleted' && e.pod === sigterm.pod)!
+  t.ok(sigterm.at - deleted.at >= 550, 'SIGTERM comes after the preStop sleep')
+  const removed = events.find((e) => e.type === 'endpoint-removed' && e.pod === sigterm.pod)!
+  t.ok(removed.at - deleted.at >= 250, 'the endpoint leaves the balancer after the propagation delay')
+  t.ok(r.runs[1]!.counts.ok >= 1, 'SSE streams were served')
+  t.match(o.err(), /\r\x1b\[K\[keep-alive · service\] pods \d ready/, 'live progress line on a TTY')
+  t.match(o.out(), /PASS: service dropped no request/)
+  t.match(await readFile(join(out, 'report.html'), 'utf8'), /<svg[^>]*>.*<polyline/s)
+})
+
+t.test('the baseline (plain Fastify + close-with-grace) drops requests in the same run; only the service decides the exit code', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const o = io(false)
+  const code = await rollout([...FAST, '--scale', '0.3', '--command', FIXTURE, '--scenarios', 'hot-loop', '--out', out], o)
+  t.equal(code, 0, o.out())
+  const r = await report(out)
+  t.same(r.runs.map((x) => x.label), ['service', 'baseline'])
+  t.equal(r.runs[0]!.dropped, 0)
+  t.ok(r.runs[1]!.dropped > 0, `baseline dropped ${r.runs[1]!.dropped}`)
+  t.ok(r.runs[1]!.failureGroups.length > 0)
+  t.match(o.out(), /hot-loop\s+baseline/)
+  t.match(o.out(), / × .* on web-v1-\d, [\d.]+-[\d.]+ s after /, 'failures placed relative to pod events')
+  t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
+})
+
+t.test('a service that drops requests fails the command', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const o = io(false)
+  const code = await rollout([...FAST, '--scale', '0.3', '--command', 'node --import tsx examples/baseline/server.ts', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
+  t.equal(code, 1)
+  t.match(o.out(), /FAIL: service dropped requests/)
+  t.match(await readFile(join(out, 'report.html'), 'utf8'), /<tr class="bad">/)
+})
+
