@@ -2,7 +2,7 @@
  * What the simulated cluster does, resolved once into a frozen config. The
  * defaults are the reference manifest's (k8s/): 3 replicas, maxSurge 1,
  * maxUnavailable 0, preStop sleep 5 s, terminationGracePeriodSeconds 30. Only
- * the readiness period is shorter than a real cluster's so a run stays quick.
+ * the readiness period (and minReadySeconds) are shorter so a run stays quick.
  */
 export interface ReadinessProbeSpec {
   readonly path: string
@@ -45,15 +45,19 @@ export interface ClusterSpec {
   readonly proxy: ProxyMode
 }
 
+/**
+ * The manifest also sets minReadySeconds: 5; the simulation defaults to 0 so
+ * the main job stays a few minutes (--min-ready-seconds 5 to match it).
+ */
 export const DEFAULT_STRATEGY: StrategySpec = Object.freeze({ replicas: 3, maxSurge: 1, maxUnavailable: 0, minReadyMs: 0 })
 
 export const DEFAULT_READINESS: ReadinessProbeSpec = Object.freeze({
   path: '/ready',
-  // Real clusters probe every 5-10 s; 1 s keeps a local rollout short without
-  // changing what can go wrong.
+  // The reference manifest probes every 2 s; 1 s keeps a local rollout short
+  // without changing what can go wrong. The rest is the manifest's.
   periodMs: 1000,
-  timeoutMs: 1000,
-  failureThreshold: 1,
+  timeoutMs: 2000,
+  failureThreshold: 2,
   successThreshold: 1
 })
 
