@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import pg from 'pg'
 import zeroDowntime, { pgCheck } from '../src/index.js'
@@ -12,7 +12,7 @@ const TIMEOUT = 400
 const SLACK = 1000
 const unhandled = recordUnhandledRejections()
 
-async function serve (t: Tap.Test, check: ReturnType<typeof pgCheck>) {
+async function serve (t: Test, check: ReturnType<typeof pgCheck>) {
   const app = Fastify()
   await app.register(zeroDowntime, { checks: { db: check }, checkIntervalMs: INTERVAL, checkTimeoutMs: TIMEOUT, pressure: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -21,7 +21,7 @@ async function serve (t: Tap.Test, check: ReturnType<typeof pgCheck>) {
 }
 
 /** Applies a fault and asserts readiness turns 503 within one interval + timeout while liveness stays 200. */
-async function expectFailure (t: Tap.Test, app: Awaited<ReturnType<typeof serve>>, fault: () => Promise<void> | void, what: string): Promise<void> {
+async function expectFailure (t: Test, app: Awaited<ReturnType<typeof serve>>, fault: () => Promise<void> | void, what: string): Promise<void> {
   const failed = nextResult(app, 'db', 'fail')
   const begin = Date.now()
   await fault()
@@ -36,7 +36,7 @@ async function expectFailure (t: Tap.Test, app: Awaited<ReturnType<typeof serve>
   t.equal((await probe(app, '/livez')).status, 200, `${what}: /livez stays 200`)
 }
 
-async function expectRecovery (t: Tap.Test, app: Awaited<ReturnType<typeof serve>>, repair: () => Promise<void> | void, what: string): Promise<void> {
+async function expectRecovery (t: Test, app: Awaited<ReturnType<typeof serve>>, repair: () => Promise<void> | void, what: string): Promise<void> {
   const passed = nextResult(app, 'db', 'pass')
   await repair()
   await passed

@@ -39,7 +39,7 @@ t.test('shared RabbitMQ: a connection and a channel pass; a closed channel fails
   const connection = await amqp.connect(sharedUrls.amqp)
   connection.on('error', () => {})
   const channel = await connection.createChannel()
-  t.teardown(async () => { await connection.close() })
+  t.teardown(async () => { await connection.close().catch(() => {}) })
   const app = Fastify()
   await app.register(zeroDowntime, { checks: { mq: amqpCheck(connection), channel: amqpCheck(channel) }, checkIntervalMs: INTERVAL, pressure: false })
   await app.listen({ port: 0, host: '127.0.0.1' })

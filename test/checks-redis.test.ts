@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import zeroDowntime, { redisCheck } from '../src/index.js'
@@ -19,7 +19,7 @@ function client (url: string): Redis {
   return redis
 }
 
-async function serve (t: Tap.Test, redis: Redis) {
+async function serve (t: Test, redis: Redis) {
   const app = Fastify()
   await app.register(zeroDowntime, { checks: { cache: redisCheck(redis) }, checkIntervalMs: INTERVAL, checkTimeoutMs: TIMEOUT, pressure: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -27,7 +27,7 @@ async function serve (t: Tap.Test, redis: Redis) {
   return app
 }
 
-async function cycle (t: Tap.Test, app: Awaited<ReturnType<typeof serve>>, fault: () => unknown, repair: () => unknown, what: string): Promise<void> {
+async function cycle (t: Test, app: Awaited<ReturnType<typeof serve>>, fault: () => unknown, repair: () => unknown, what: string): Promise<void> {
   const failed = nextResult(app, 'cache', 'fail')
   const begin = Date.now()
   await fault()

@@ -18,6 +18,8 @@ const garbage: Record<string, CheckFunction> = {
   rejects: async () => { rounds++; throw new Error('async boom') },
   'throws-string': () => { throw 'a string' as unknown as Error },
   'throws-null': () => { throw null as unknown as Error },
+  'throws-empty-string': () => { throw '' as unknown as Error },
+  'throws-long': () => { throw new Error('x'.repeat(1000)) },
   'throws-aggregate': async () => { throw new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })], '') },
   'throws-code-only': async () => { throw Object.assign(new Error(''), { code: 'ETIMEDOUT' }) },
   'throws-empty': async () => { throw new Error('') },
@@ -45,6 +47,8 @@ t.test('checks that throw, reject or return garbage fail; nothing crashes or goe
   t.equal(results.get('rejects')?.output, 'async boom')
   t.equal(results.get('throws-string')?.output, 'a string')
   t.match(results.get('throws-null')?.output, /non-Error value \(null\)/)
+  t.match(results.get('throws-empty-string')?.output, /non-Error value \(string\)/)
+  t.equal(results.get('throws-long')?.output?.length, 300, 'long output is cut')
   t.equal(results.get('throws-aggregate')?.output, 'connect ECONNREFUSED 127.0.0.1:1')
   t.equal(results.get('throws-code-only')?.output, 'ETIMEDOUT')
   t.equal(results.get('throws-empty')?.output, 'Error')

@@ -63,7 +63,7 @@ t.test('invalid options are a TypeError at registration naming the option', asyn
   for (const [opts, message] of bad) {
     const app = Fastify()
     app.register(zeroDowntime, opts as never)
-    await t.rejects(app.ready(), { name: 'TypeError', message }, JSON.stringify(opts) ?? String(opts))
+    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message }, JSON.stringify(opts) ?? String(opts))
     await app.close().catch(() => {})
   }
 })
@@ -107,7 +107,7 @@ t.test('defaults, and the options the user passed stay untouched', async (t) => 
   t.equal(defaults.startup, 'listen')
   t.same(defaults.pressure, { maxEventLoopDelayMs: 1000, maxEventLoopUtilization: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, sampleIntervalMs: 1000, retryAfterSeconds: 10, readiness: 'warn' })
   t.equal(resolveConfig({ pressure: false }).pressure, false)
-  t.equal(resolveConfig({ pressure: { maxEventLoopDelayMs: false, maxRssBytes: 1e9 } }).pressure && resolveConfig({ pressure: { maxEventLoopDelayMs: false } }).pressure.maxEventLoopDelayMs, 0)
+  t.match(resolveConfig({ pressure: { maxEventLoopDelayMs: false, maxRssBytes: 1e9 } }).pressure, { maxEventLoopDelayMs: 0, maxRssBytes: 1e9 })
   t.equal(resolveConfig({ prefix: '/x' }).startup, 'listen', "Fastify's own register options are not rejected")
   t.equal(resolveConfig({ checks: Object.assign(Object.create(null) as object, { db: ok }) }).checks[0]?.name, 'db')
 })
@@ -116,5 +116,5 @@ t.test('an app that registered @fastify/under-pressure itself must choose', asyn
   const app = Fastify()
   await app.register(underPressure, {})
   app.register(zeroDowntime, {})
-  await t.rejects(app.ready(), { name: 'TypeError', message: /already registered.*"pressure: false"/ })
+  await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /already registered.*"pressure: false"/ })
 })

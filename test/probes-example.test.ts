@@ -2,10 +2,13 @@ import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { buildApp } from '../examples/service/app.js'
-import { sharedUrls } from './helpers/servers.js'
+import { sharedUrls, hostPort } from './helpers/servers.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { nextResult } from './helpers/probe.js'
 
 t.test('on a bare machine: no dependency is created or checked, their routes answer 501', async (t) => {
-  const app = await buildApp({ LOG_LEVEL: 'silent', VERSION: 'v7' })
+  // No LOG_LEVEL: the default (info) level; probes stay out of the log anyway.
+  const app = await buildApp({ VERSION: 'v7' })
   t.teardown(async () => { await app.close() })
   await app.ready()
   app.zeroDowntime.started()
@@ -15,6 +18,8 @@ t.test('on a bare machine: no dependency is created or checked, their routes ans
   t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { item: 1 } })).statusCode, 501)
   t.same((await app.inject({ method: 'POST', url: '/echo', payload: { a: [1, 2] } })).json(), { echo: { a: [1, 2] }, version: 'v7' })
   t.same((await app.inject('/slow?ms=5')).json(), { waitedMs: 5, version: 'v7' })
+  t.same((await app.inject('/slow')).json(), { waitedMs: 1000, version: 'v7' }, 'waits 1 s by default')
+  t.same((await app.inject({ method: 'POST', url: '/echo' })).json(), { echo: null, version: 'v7' })
   t.equal((await app.inject('/ready')).statusCode, 200)
 })
 
@@ -58,4 +63,26 @@ t.test('/events: ticks, then on drain a retry hint and a reconnect event, and th
   t.match(text, /event: tick\ndata: \{"n":0,"version":"dev"\}\n\n/)
   t.match(text, /retry: 1000\nevent: reconnect\ndata: .*\n\n$/)
   await app.zeroDowntime.drain()
+})
+
+t.test('the broker connection comes back after RabbitMQ goes away, and readiness follows', async (t) => {
+  const { host, port } = hostPort(sharedUrls.amqp)
+  const proxy = await startTcpProxy(port, host)
+  t.teardown(proxy.close)
+  const url = new URL(sharedUrls.amqp)
+  url.host = `127.0.0.1:${proxy.port}`
+  const app = await buildApp({ LOG_LEVEL: 'silent', AMQP_URL: url.toString() })
+  t.teardown(async () => { await app.close() })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.equal((await app.inject('/ready')).statusCode, 200)
+  const failed = nextResult(app, 'mq', 'fail')
+  proxy.kill()
+  await failed
+  t.equal((await app.inject('/ready')).statusCode, 503)
+  t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { item: 1 } })).statusCode, 500, 'no broker: the order is refused, not lost silently')
+  const passed = nextResult(app, 'mq', 'pass')
+  proxy.restore()
+  await passed
+  t.equal((await app.inject('/ready')).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/orders', payload: { item: 2 } })).statusCode, 202)
 })

@@ -17,64 +17,54 @@ export interface Broker {
   close: () => Promise<void>
 }
 
-const RECONNECT_MS = 500
+const RECONNECT_MS = 200
 
 export function connectBroker (url: string, log: FastifyBaseLogger): Broker {
-  let connection: ChannelModel | undefined
-  let channel: Promise<ConfirmChannel> | undefined
+  let live: { connection: ChannelModel, channel: ConfirmChannel } | undefined
   let closed = false
   let timer: NodeJS.Timeout | undefined
 
-  const reconnectSoon = (): void => {
-    if (closed) return
-    timer = setTimeout(() => { void attempt() }, RECONNECT_MS)
-    timer.unref()
-  }
-
   async function attempt (): Promise<void> {
     try {
-      const c = await amqp.connect(url)
+      const connection = await amqp.connect(url)
       // Without an 'error' listener a broker crash would crash the service.
-      c.on('error', (err: Error) => { log.warn({ err: err.message }, 'AMQP connection error') })
-      c.on('close', () => {
-        connection = undefined
-        channel = undefined
-        reconnectSoon()
+      connection.on('error', (err: Error) => { log.warn({ err: err.message }, 'AMQP connection error') })
+      connection.on('close', () => {
+        live = undefined
+        if (!closed) reconnectSoon()
       })
-      if (closed) { await c.close(); return }
-      connection = c
+      const channel = await connection.createConfirmChannel()
+      channel.on('error', (err: Error) => { log.warn({ err: err.message }, 'AMQP channel error') })
+      // A channel the broker closed is useless: start over with a fresh connection.
+      channel.on('close', () => { connection.close().catch(() => {}) })
+      live = { connection, channel }
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'AMQP connection failed; retrying')
       reconnectSoon()
     }
   }
 
-  async function confirmChannel (c: ChannelModel): Promise<ConfirmChannel> {
-    channel ??= c.createConfirmChannel().then((ch) => {
-      ch.on('error', () => {})
-      ch.on('close', () => { channel = undefined })
-      return ch
-    }, (err: unknown) => {
-      channel = undefined
-      throw err
-    })
-    return await channel
+  let pending = attempt()
+  function reconnectSoon (): void {
+    timer = setTimeout(() => { pending = attempt() }, RECONNECT_MS)
+    timer.unref()
   }
 
   return {
-    current: () => connection,
-    firstAttempt: attempt(),
+    current: () => live?.connection,
+    firstAttempt: pending,
     async publish (queue, body) {
-      if (connection === undefined) throw new Error('no AMQP connection')
-      const ch = await confirmChannel(connection)
-      await ch.assertQueue(queue, { durable: false })
-      ch.sendToQueue(queue, Buffer.from(JSON.stringify(body)), { contentType: 'application/json' })
-      await ch.waitForConfirms()
+      if (live === undefined) throw new Error('no AMQP connection')
+      const { channel } = live
+      await channel.assertQueue(queue, { durable: false })
+      channel.sendToQueue(queue, Buffer.from(JSON.stringify(body)), { contentType: 'application/json' })
+      await channel.waitForConfirms()
     },
     async close () {
       closed = true
       clearTimeout(timer)
-      await connection?.close().catch(() => {})
+      await pending
+      await live?.connection.close()
     }
   }
 }

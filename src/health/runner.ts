@@ -4,7 +4,10 @@ import { describeError, scrub } from './scrub.js'
 import type { CheckResult, HealthStatus, ResolvedCheck } from './types.js'
 
 export interface CheckRunnerEvents {
-  /** A check's status changed (its first result counts as a change from pending). */
+  /**
+   * A check's status changed (its first result counts as a change from
+   * pending). Listeners must not throw: the plugin's relay catches app errors.
+   */
   check: [result: CheckResult, previous: CheckResult]
 }
 
@@ -12,7 +15,6 @@ export interface CheckRunnerEvents {
 export interface RunnerLogger {
   info: (obj: object, msg: string) => void
   warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
 }
 
 interface Outcome {
@@ -87,10 +89,6 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
     return this.#checks.map((c) => this.#results.get(c.name) as CheckResult)
   }
 
-  result (name: string): CheckResult | undefined {
-    return this.#results.get(name)
-  }
-
   /** Runs every check once (so readiness is known when the server starts listening), then keeps refreshing. */
   async start (): Promise<void> {
     this.#started ??= (async () => {
@@ -154,11 +152,6 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
     const fields = { check: check.name, status: result.status, previous: previous.pending ? 'pending' : previous.status, output: result.output, critical: check.critical }
     if (result.status === 'pass') this.#log.info(fields, `health check "${check.name}" passes`)
     else this.#log.warn(fields, `health check "${check.name}" ${result.status === 'fail' ? 'fails' : 'warns'}`)
-    try {
-      this.emit('check', result, previous)
-    } catch (err) {
-      // A throwing listener is a bug in the app, but it must not stop the checks nor crash the process.
-      this.#log.error({ err }, 'a zeroDowntime "check" listener threw')
-    }
+    this.emit('check', result, previous)
   }
 }
