@@ -118,3 +118,18 @@ t.test('an app that registered @fastify/under-pressure itself must choose', asyn
   app.register(zeroDowntime, {})
   await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /already registered.*"pressure: false"/ })
 })
+
+t.test('docs/probes.md lists the defaults that DEFAULTS holds', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const docs = await readFile(new URL('../docs/probes.md', import.meta.url), 'utf8')
+  const documented = new Map([...docs.matchAll(/^\| `([\w.]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]))
+  const expected: Array<[string, unknown]> = [
+    ['checkTimeoutMs', DEFAULTS.checkTimeoutMs],
+    ['checkIntervalMs', DEFAULTS.checkIntervalMs],
+    ['startup', DEFAULTS.startup],
+    ['logProbes', DEFAULTS.logProbes],
+    ...Object.entries(DEFAULTS.paths).map(([k, v]): [string, unknown] => [`paths.${k}`, v]),
+    ...Object.entries(DEFAULTS.pressure).map(([k, v]): [string, unknown] => [`pressure.${k}`, v])
+  ]
+  for (const [option, value] of expected) t.equal(documented.get(option), JSON.stringify(value), option)
+})
