@@ -2,27 +2,16 @@
 // run here, so kubectl is a stand-in script that logs its calls; the load and
 // the accounting are real, against a real local server.
 import { once } from 'node:events'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import t from 'tap'
+import { io, outDir } from './helpers/loadtest.js'
 import { check } from '../src/cli/check.js'
 import type { ReportFile } from '../src/loadtest/report.js'
 
 const KUBECTL = join(import.meta.dirname, 'fixtures', 'stand-in-kubectl.mjs')
-
-function io () {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (c: Buffer) => { out += c.toString() })
-  stderr.on('data', (c: Buffer) => { err += c.toString() })
-  return { stdout, stderr, out: () => out, err: () => err }
-}
 
 async function server (failEvery = 0) {
   let n = 0
@@ -42,7 +31,7 @@ const FAST = ['--steady-seconds', '0.2', '--poll-seconds', '0.05', '--scale', '0
 t.test('a restart rollout with no drop passes; kubectl calls and terminating pods are followed', async (t) => {
   const { s, url } = await server()
   t.teardown(() => { s.close(); s.closeAllConnections() })
-  const dir = await mkdtemp(join(tmpdir(), 'fzd-check-'))
+  const dir = await outDir()
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
   const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post', '--out', dir], o)
@@ -63,7 +52,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
 t.test('set image, a dropping service fails, a failing kubectl fails the run', async (t) => {
   const { s, url } = await server(7)
   t.teardown(() => { s.close(); s.closeAllConnections() })
-  const dir = await mkdtemp(join(tmpdir(), 'fzd-check-'))
+  const dir = await outDir()
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
   t.equal(await check([...FAST, '--url', url, '--image', 'app=web:v2', '--scenarios', 'hot-loop', '--out', dir], o), 1)
@@ -79,7 +68,7 @@ t.test('set image, a dropping service fails, a failing kubectl fails the run', a
 })
 
 t.test('pods that never finish terminating time the run out', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fzd-check-'))
+  const dir = await outDir()
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   process.env.TERMINATING_POLLS = '1000'
   t.teardown(() => { delete process.env.TERMINATING_POLLS })

@@ -2,35 +2,15 @@
 // the L7 mode through a real HAProxy, flags and report details.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { rollout } from '../src/cli/rollout.js'
+import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
 import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
 import { progressLine, progressPrinter } from '../src/loadtest/output.js'
-import { groupFailures, textReport, verdict, type ReportFile } from '../src/loadtest/report.js'
+import { groupFailures, textReport, verdict } from '../src/loadtest/report.js'
 import { runScenario } from '../src/loadtest/run.js'
 import { selectScenarios } from '../src/loadtest/scenarios.js'
-
-const FIXTURE = 'node test/fixtures/loadtest-pod.mjs'
-const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
-
-function io (tty: boolean) {
-  const stdout = new PassThrough()
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty })
-  let out = ''
-  let err = ''
-  stdout.on('data', (c: Buffer) => { out += c.toString() })
-  stderr.on('data', (c: Buffer) => { err += c.toString() })
-  return { stdout, stderr, out: () => out, err: () => err }
-}
-
-async function report (dir: string): Promise<ReportFile> {
-  return JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
-}
 
 const spec = (mode: string, over: Partial<ClusterSpec['pod']> = {}): ClusterSpec => ({
   proxy: 'l4',
@@ -57,7 +37,7 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
   t.match(missing.error, /ENOENT/)
   t.equal(missing.counts.sent, 0)
   const o = io(false)
-  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const out = await outDir()
   t.equal(await rollout([...FAST, '--command', '/nonexistent/binary', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o), 1)
   t.match(o.out(), /RUN FAILED/)
 })
@@ -72,7 +52,7 @@ t.test('unready pods are taken out of the endpoints', async (t) => {
 })
 
 t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
-  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const out = await outDir()
   const o = io(false)
   const code = await rollout([...FAST, '--proxy', 'l7', '--command', FIXTURE, '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())

@@ -1,39 +1,13 @@
 // Real rolling updates of real child processes through the simulator: the
 // command line, the Deployment rules, the termination sequence and the reports.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { rollout } from '../src/cli/rollout.js'
-import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
-import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
-import { progressLine, progressPrinter } from '../src/loadtest/output.js'
-import { groupFailures, textReport, verdict, type ReportFile } from '../src/loadtest/report.js'
-import { runScenario } from '../src/loadtest/run.js'
-import { selectScenarios } from '../src/loadtest/scenarios.js'
-
-const FIXTURE = 'node test/fixtures/loadtest-pod.mjs'
-const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
-
-function io (tty: boolean) {
-  const stdout = new PassThrough()
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty })
-  let out = ''
-  let err = ''
-  stdout.on('data', (c: Buffer) => { out += c.toString() })
-  stderr.on('data', (c: Buffer) => { err += c.toString() })
-  return { stdout, stderr, out: () => out, err: () => err }
-}
-
-async function report (dir: string): Promise<ReportFile> {
-  return JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
-}
+import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 t.test('two back-to-back rollouts of a draining service drop nothing, in every client shape', async (t) => {
-  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const out = await outDir()
   const o = io(true)
   const code = await rollout([...FAST, '--command', FIXTURE, '--no-baseline', '--scenarios', 'keep-alive,sse',
     '--rollouts', '2', '--max-surge', '50%', '--min-ready-seconds', '0.2', '--out', out], o)
@@ -58,7 +32,7 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
 })
 
 t.test('the baseline (plain Fastify + close-with-grace) drops requests in the same run; only the service decides the exit code', async (t) => {
-  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const out = await outDir()
   const o = io(false)
   const code = await rollout([...FAST, '--scale', '0.3', '--command', FIXTURE, '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())
@@ -73,7 +47,7 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
 })
 
 t.test('a service that drops requests fails the command', async (t) => {
-  const out = await mkdtemp(join(tmpdir(), 'fzd-rollout-'))
+  const out = await outDir()
   const o = io(false)
   const code = await rollout([...FAST, '--scale', '0.3', '--command', 'node --import tsx examples/baseline/server.ts', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 1)
