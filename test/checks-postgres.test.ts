@@ -2,8 +2,8 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import pg from 'pg'
 import zeroDowntime, { pgCheck } from '../src/index.js'
-import { sharedUrls, hostPort, startThrowawayPostgres } from './helpers/servers.js'
-import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { sharedUrls, startThrowawayPostgres } from './helpers/servers.js'
+import { startProxyFor } from './helpers/tcp-proxy.js'
 import { nextResult, probe, recordUnhandledRejections } from './helpers/probe.js'
 
 const INTERVAL = 150
@@ -83,12 +83,9 @@ t.test('throwaway Postgres: down at start, killed, stopped; readiness follows, l
 })
 
 t.test('hung Postgres (blackholed by a proxy): the check times out, the pool recovers', async (t) => {
-  const { host, port } = hostPort(sharedUrls.database)
-  const proxy = await startTcpProxy(port, host)
+  const { proxy, url } = await startProxyFor(sharedUrls.database)
   t.teardown(proxy.close)
-  const url = new URL(sharedUrls.database)
-  url.host = `127.0.0.1:${proxy.port}`
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: TIMEOUT })
+  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: TIMEOUT })
   pool.on('error', () => {})
   t.teardown(async () => { await pool.end() })
   const app = await serve(t, pgCheck(pool))

@@ -1,9 +1,14 @@
 import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { buildApp } from '../examples/service/app.js'
-import { sharedUrls, hostPort } from './helpers/servers.js'
-import { startTcpProxy } from './helpers/tcp-proxy.js'
+import * as plugin from '../src/index.js'
+
+// The example imports the package by name, which resolves to dist/. Loading it
+// against src/ instead keeps one copy of the plugin under test, and keeps
+// coverage of src/ from mixing dist-mapped and source-mapped runs.
+const { buildApp } = await t.mockImport<typeof import('../examples/service/app.js')>('../examples/service/app.js', { 'fastify-zero-downtime': plugin })
+import { sharedUrls } from './helpers/servers.js'
+import { startProxyFor } from './helpers/tcp-proxy.js'
 import { nextResult } from './helpers/probe.js'
 
 t.test('on a bare machine: no dependency is created or checked, their routes answer 501', async (t) => {
@@ -66,12 +71,9 @@ t.test('/events: ticks, then on drain a retry hint and a reconnect event, and th
 })
 
 t.test('the broker connection comes back after RabbitMQ goes away, and readiness follows', async (t) => {
-  const { host, port } = hostPort(sharedUrls.amqp)
-  const proxy = await startTcpProxy(port, host)
+  const { proxy, url } = await startProxyFor(sharedUrls.amqp)
   t.teardown(proxy.close)
-  const url = new URL(sharedUrls.amqp)
-  url.host = `127.0.0.1:${proxy.port}`
-  const app = await buildApp({ LOG_LEVEL: 'silent', AMQP_URL: url.toString() })
+  const app = await buildApp({ LOG_LEVEL: 'silent', AMQP_URL: url })
   t.teardown(async () => { await app.close() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.equal((await app.inject('/ready')).statusCode, 200)

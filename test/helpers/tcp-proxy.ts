@@ -77,3 +77,11 @@ export async function startTcpProxy (targetPort: number, targetHost = '127.0.0.1
     }
   }
 }
+
+/** A proxy in front of the server of `url`, and the same URL pointing at the proxy. */
+export async function startProxyFor (url: string): Promise<{ proxy: TcpProxy, url: string }> {
+  const target = new URL(url)
+  const proxy = await startTcpProxy(Number(target.port), target.hostname)
+  target.host = `127.0.0.1:${proxy.port}`
+  return { proxy, url: target.toString() }
+}
