@@ -110,6 +110,7 @@ t.test('SSE: a stream ended with a retry hint is served and reconnects; cut or r
     res.writeHead(200, { 'content-type': 'text/event-stream' })
     if (n === 4) { res.end('data: cut without a hint\n\n'); return }
     if (n === 1) { res.write('data: a\n\nretry: 10\n'); setTimeout(() => res.end('\n'), 20); return }
+    if (n === 5) { res.write('data: then reset\n\n', () => { setTimeout(() => { req.socket.resetAndDestroy() }, 20) }); return }
     res.write('data: open\n\n')
   })
   server.listen(0, '127.0.0.1')
@@ -117,13 +118,13 @@ t.test('SSE: a stream ended with a retry hint is served and reconnects; cut or r
   t.teardown(() => { server.close(); server.closeAllConnections() })
   const tg = target((server.address() as AddressInfo).port)
   const load = sseStreams(tg, 1)
-  while (n < 5) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (n < 6) await new Promise((resolve) => setTimeout(resolve, 20))
   await new Promise((resolve) => setTimeout(resolve, 50))
   await load.stop()
   t.same(tg.recorder.counts.statuses, { 500: 1 })
-  t.same(tg.recorder.counts.failed, { reset: 1, cut: 1 })
+  t.same(tg.recorder.counts.failed, { reset: 2, cut: 1 })
   t.equal(tg.recorder.counts.ok, 2, 'the hinted stream and the one open at stop')
-  t.equal(tg.recorder.counts.sent, 5)
+  t.equal(tg.recorder.counts.sent, 6)
 })
 
 t.test('SSE and closed-loop clients stopped before they connect', async (t) => {

@@ -34,7 +34,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   const dir = await outDir()
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
-  const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post', '--out', dir], o)
+  const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post,idle-pool', '--out', dir], o)
   t.equal(code, 0, o.out() + o.err())
   const calls = (await readFile(process.env.KUBECTL_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as string[])
   t.same(calls[0], ['--context', 'kind-kind', '-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.selector.matchLabels}'])
@@ -43,7 +43,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   t.same(calls[3]!.slice(4), ['get', 'pods', '-l', 'app=web,tier=api', '-o', 'json'])
   const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
   t.equal(report.ok, true)
-  t.same(report.runs.map((r) => r.scenario), ['hot-loop', 'post'])
+  t.same(report.runs.map((r) => r.scenario), ['hot-loop', 'post', 'idle-pool'])
   t.ok(report.runs.every((r) => r.counts.ok > 0 && r.dropped === 0))
   const types = report.runs[0]!.events.map((e) => `${e.type} ${e.pod}`)
   t.same(types, ['rollout-started deployment/web', 'rollout-complete deployment/web', 'deleted web-old', 'exited web-old'])
@@ -65,6 +65,9 @@ t.test('set image, a dropping service fails, a failing kubectl fails the run', a
   t.teardown(() => { s2.close(); s2.closeAllConnections() })
   t.equal(await check([...FAST, '--url', url2, '--scenarios', 'hot-loop', '--out', dir], f), 1)
   t.match(f.out(), /RUN FAILED: .*rollout status deployment\/web .* failed: error: status failed on purpose/)
+  const m = io()
+  t.equal(await check([...FAST, '--kubectl', '/nonexistent/kubectl', '--url', url2, '--scenarios', 'hot-loop', '--out', dir], m), 1)
+  t.match(m.out(), /RUN FAILED: \/nonexistent\/kubectl .* failed: spawn \/nonexistent\/kubectl ENOENT/)
 })
 
 t.test('pods that never finish terminating time the run out', async (t) => {

@@ -1,14 +1,16 @@
 // The simulator's edges: SIGKILL at the grace period, crashing pods, readiness,
 // the L7 mode through a real HAProxy, flags and report details.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { connect } from 'node:net'
 import t from 'tap'
-import { rollout } from '../src/cli/rollout.js'
+import { run as runCheck } from '../src/cli/check.js'
+import { rollout, run as runRollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
 import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
 import { progressLine, progressPrinter } from '../src/loadtest/output.js'
-import { groupFailures, textReport, verdict } from '../src/loadtest/report.js'
+import { groupFailures, htmlReport, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
+import { Timeline } from '../src/loadtest/events.js'
+import { freePort, Pod } from '../src/loadtest/pod.js'
 import { runScenario } from '../src/loadtest/run.js'
 import { selectScenarios } from '../src/loadtest/scenarios.js'
 
@@ -40,6 +42,25 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
   const out = await outDir()
   t.equal(await rollout([...FAST, '--command', '/nonexistent/binary', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o), 1)
   t.match(o.out(), /RUN FAILED/)
+})
+
+t.test('a pod: deleted twice or after it exited; probes stop with the process', async (t) => {
+  const timeline = new Timeline()
+  const quick = new Pod('quick', 'v1', await freePort(), { ...spec('drain').pod, command: ['node', '-e', 'process.exit(0)'] }, timeline, () => {})
+  await quick.done
+  quick.delete()
+  quick.delete()
+  t.same(timeline.events.filter((e) => e.pod === 'quick').map((e) => e.type), ['created', 'exited', 'deleted'], 'no signal for a pod that is gone')
+  // A replica that accepts connections and never answers: probes hang until it is killed.
+  const port = await freePort()
+  const silent = new Pod('silent', 'v1', port, { ...spec('drain').pod, command: ['node', '-e', "require('net').createServer(() => {}).listen(process.env.PORT, process.env.HOST)"], readiness: { path: '/ready', periodMs: 10, timeoutMs: 60_000, failureThreshold: 1, successThreshold: 1 } }, timeline, () => {})
+  while (!await new Promise<boolean>((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }).on('error', () => { resolve(false) }) })) await new Promise((resolve) => setTimeout(resolve, 20))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  silent.kill()
+  await silent.done
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(silent.ready, false)
+  t.notOk(timeline.events.some((e) => e.pod === 'silent' && e.type === 'ready'))
 })
 
 t.test('unready pods are taken out of the endpoints', async (t) => {
@@ -79,16 +100,12 @@ t.test('HAProxy that cannot start, runtime API errors', async (t) => {
   t.equal(lb.podFor(), undefined)
 })
 
-t.test('the command line through the dispatcher; an unusable --out fails before any load', async (t) => {
-  for (const cmd of ['rollout', 'check']) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', cmd, '--bogus'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (c: Buffer) => { err += c.toString() })
-    const [code] = await once(child, 'exit')
-    t.equal(code, 2, cmd)
-    t.match(err, new RegExp(`fastify-zero-downtime ${cmd}: Unknown option '--bogus'`))
-  }
-  await t.rejects(rollout(['--out', '/proc/self/nope/x', '--scenarios', 'hot-loop'], io(false)), /ENOENT|EACCES|EROFS/)
+t.test('run() of each command reports bad flags with exit code 2; an unusable --out fails before any load', async (t) => {
+  // run() writes to the process's own stderr; a bad flag keeps that to a usage message.
+  t.equal(await runRollout(['--bogus']), 2)
+  t.equal(await runCheck(['--bogus']), 2)
+  // A path under a regular file can never be a directory.
+  await t.rejects(rollout(['--out', 'package.json/report', '--scenarios', 'hot-loop'], io(false)), /ENOTDIR|EEXIST/)
 })
 
 t.test('report details: failures before any pod event, unaccounted requests', async (t) => {
@@ -96,6 +113,10 @@ t.test('report details: failures before any pod event, unaccounted requests', as
   t.same(groupFailures(r), [{ count: 1, kind: 'reset', pod: '?', after: 'start', fromS: 0.01, toS: 0.01 }])
   t.match(textReport([r]), /s \/ service: 1 requests unaccounted for \(accounting bug\)/)
   t.equal(verdict([r], 'other'), false, 'broken accounting fails whatever the label')
+  const html = htmlReport(jsonReport([r], 'service', new Date(0)), 'service')
+  t.match(html, /<tr class="bad"><td>s<\/td><td>service<\/td>/, 'a dropping service row is marked')
+  t.match(html, /1970-01-01T00:00:00.000Z/)
+  t.match(html, /<li>1 × reset on \?, 0.01-0.01 s after start<\/li>/)
 })
 
 t.test('flags: help, bad values, strategy arithmetic', async (t) => {

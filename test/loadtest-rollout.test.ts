@@ -46,12 +46,3 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
   t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
 })
 
-t.test('a service that drops requests fails the command', async (t) => {
-  const out = await outDir()
-  const o = io(false)
-  const code = await rollout([...FAST, '--scale', '0.3', '--command', 'node --import tsx examples/baseline/server.ts', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
-  t.equal(code, 1)
-  t.match(o.out(), /FAIL: service dropped requests/)
-  t.match(await readFile(join(out, 'report.html'), 'utf8'), /<tr class="bad">/)
-})
-

@@ -86,13 +86,12 @@ export class Cluster {
     })
   }
 
-  /** Throws when a pod exited without being deleted (a crash), or the cluster is shut down. */
+  /** Throws when a pod exited without being deleted (a crash). */
   assertRunning (): void {
     const crashed = this.pods.find((p) => p.exited && !p.terminating)
     if (crashed !== undefined) {
       throw new Error(`pod ${crashed.name} exited before it was deleted; its last output:\n${crashed.logTail}`)
     }
-    if (this.#closed) throw new Error('the cluster was shut down')
   }
 
   /**
