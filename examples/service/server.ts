@@ -1,7 +1,8 @@
 // The example service's entry point: build the app, then hand the process to
 // listen(), which turns SIGTERM into the drain and exits when it is over.
-// Run in exec form (`CMD ["node", "--import", "tsx", "examples/service/server.ts"]`),
-// never through `npm start`: npm does not forward SIGTERM.
+// Run in exec form (the image: `CMD ["node", ..., "build/examples/service/server.js"]`
+// under tini; locally `node --import tsx examples/service/server.ts`), never
+// through `npm start`: npm does not forward SIGTERM.
 import { listen } from 'fastify-zero-downtime'
 import { buildApp } from './app.js'
 
