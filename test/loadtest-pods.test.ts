@@ -92,12 +92,15 @@ t.test('HAProxy that cannot start, runtime API errors', async (t) => {
   await t.rejects(runtimeCommand('/nonexistent/socket', 'show info'), /ENOENT/)
   delete process.env.HAPROXY_BIN
   const lb = await HaproxyBalancer.start()
-  t.teardown(async () => { await lb.close() })
   await lb.setEndpoints([{ name: 'a', port: 1 }])
   await lb.setEndpoints([{ name: 'a', port: 1 }, { name: 'b', port: 2 }])
   await lb.setEndpoints([{ name: 'b', port: 2 }])
   t.match(await lb.command('show servers state pods'), / a 127\.0\.0\.1 /)
   t.equal(lb.podFor(), undefined)
+  t.same(lb.errors, [])
+  await lb.close()
+  await lb.setEndpoints([{ name: 'c', port: 3 }])
+  t.match(lb.errors, [/ENOENT/], 'a failed runtime-API command is recorded, not thrown')
 })
 
 t.test('run() of each command reports bad flags with exit code 2; an unusable --out fails before any load', async (t) => {
@@ -116,7 +119,9 @@ t.test('report details: failures before any pod event, unaccounted requests', as
   const html = htmlReport(jsonReport([r], 'service', new Date(0)), 'service')
   t.match(html, /<tr class="bad"><td>s<\/td><td>service<\/td>/, 'a dropping service row is marked')
   t.match(html, /1970-01-01T00:00:00.000Z/)
-  t.match(html, /<li>1 × reset on \?, 0.01-0.01 s after start<\/li>/)
+  t.match(html, /<li>1 × reset, 0.01-0.01 s after start<\/li>/)
+  const l7 = { ...r, failures: [{ at: 700, kind: 'status 503' }] }
+  t.same(groupFailures(l7), [{ count: 1, kind: 'status 503', pod: '?', after: 'sigterm of p', fromS: 0.2, toS: 0.2 }], 'a failure through L7 is placed after the last event of any pod')
 })
 
 t.test('flags: help, bad values, strategy arithmetic', async (t) => {

@@ -56,6 +56,8 @@ export class HaproxyBalancer implements Balancer {
   readonly #dir: string
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
+  /** Runtime-API commands that failed; an endpoint change must never crash the run. */
+  readonly errors: string[] = []
   readonly #servers = new Set<string>()
   #queue: Promise<void> = Promise.resolve()
 
@@ -116,7 +118,7 @@ export class HaproxyBalancer implements Balancer {
         this.#servers.delete(name)
         await this.command(`set server pods/${name} state maint`)
       }
-    })
+    }).catch((err: Error) => { this.errors.push(err.message) })
     await this.#queue
   }
 
@@ -125,7 +127,7 @@ export class HaproxyBalancer implements Balancer {
   }
 
   async close (): Promise<void> {
-    await this.#queue.catch(() => {})
+    await this.#queue
     this.#child.kill('SIGKILL')
     await this.#exited
     await rm(this.#dir, { recursive: true, force: true })

@@ -24,8 +24,12 @@ export function anchorOf (failure: FailureRecord, events: readonly TimelineEvent
 export interface FailureGroup {
   readonly count: number
   readonly kind: string
+  /** The pod the connection was pinned to; '?' when the balancer cannot know (L7, check). */
   readonly pod: string
-  /** `sigterm`, `endpoint-removed`, ... or `start` when nothing happened before. */
+  /**
+   * The pod event the failures followed: `sigterm`, `endpoint-removed`, ...
+   * (`sigterm of web-v1-2` when the failing pod is unknown), or `start`.
+   */
   readonly after: string
   /** Seconds after that event, first and last failure. */
   readonly fromS: number
@@ -38,8 +42,8 @@ export function groupFailures (result: Pick<RunResult, 'failures' | 'events'>): 
   for (const f of result.failures) {
     const anchor = anchorOf(f, result.events)
     const offset = (f.at - (anchor?.at ?? 0)) / 1000
-    const pod = f.pod ?? anchor?.pod ?? '?'
-    const after = anchor?.type ?? 'start'
+    const pod = f.pod ?? '?'
+    const after = anchor === undefined ? 'start' : f.pod === undefined ? `${anchor.type} of ${anchor.pod}` : anchor.type
     const key = `${f.kind}|${pod}|${after}`
     const g = groups.get(key)
     if (g === undefined) groups.set(key, { count: 1, kind: f.kind, pod, after, fromS: offset, toS: offset })
@@ -50,6 +54,11 @@ export function groupFailures (result: Pick<RunResult, 'failures' | 'events'>): 
     }
   }
   return [...groups.values()]
+}
+
+/** `reset on web-v1-2, 0.01-0.02 s after sigterm` */
+export function describe (g: FailureGroup): string {
+  return `${g.kind}${g.pod === '?' ? '' : ` on ${g.pod}`}, ${g.fromS.toFixed(2)}-${g.toS.toFixed(2)} s after ${g.after}`
 }
 
 const kinds = (r: RunResult): string => {
@@ -71,7 +80,7 @@ export function textReport (results: readonly RunResult[]): string {
     if (r.dropped === 0) continue
     lines.push('', `${r.scenario} / ${r.label}: ${r.dropped} dropped`)
     for (const g of groupFailures(r)) {
-      lines.push(`  ${String(g.count).padStart(5)} × ${g.kind} on ${g.pod}, ${g.fromS.toFixed(2)}-${g.toS.toFixed(2)} s after ${g.after}`)
+      lines.push(`  ${String(g.count).padStart(5)} × ${describe(g)}`)
     }
   }
   return lines.join('\n') + '\n'
@@ -141,7 +150,7 @@ export function htmlReport (report: ReportFile, underTest: string): string {
   const sections = report.runs.map((r) => [
     `<section><h2>${escape(r.scenario)} / ${escape(r.label)}</h2><p>${escape(r.description)} — ${escape(r.command.join(' '))} via ${r.proxy}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
     timelineSvg(r),
-    r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul>${r.failureGroups.map((g) => `<li>${g.count} × ${escape(g.kind)} on ${escape(g.pod)}, ${g.fromS.toFixed(2)}-${g.toS.toFixed(2)} s after ${escape(g.after)}</li>`).join('')}</ul>`,
+    r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul>${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
     '</section>'
   ].join(''))
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rollout report</title><style>
