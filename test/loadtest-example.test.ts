@@ -10,7 +10,7 @@ t.test('the example service drops nothing while the baseline drops, in one run',
   const stdout = new PassThrough()
   let text = ''
   stdout.on('data', (c: Buffer) => { text += c.toString() })
-  const code = await rollout(['--scenarios', 'hot-loop,slow', '--scale', '0.3', '--replicas', '2', '--prestop-seconds', '1',
+  const code = await rollout(['--scenarios', 'hot-loop,slow', '--scale', '0.3', '--replicas', '2', '--prestop-seconds', '1.5',
     '--propagation-seconds', '0.5', '--readiness-period-seconds', '0.3', '--steady-seconds', '0.5', '--out', out], { stdout, stderr: new PassThrough() })
   t.equal(code, 0, text)
   const r = await report(out)
