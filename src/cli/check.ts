@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Recorder } from '../loadtest/accounting.js'
 import { Timeline } from '../loadtest/events.js'
-import { numberFlag, parseFlags, UsageError, withUsage } from '../loadtest/flags.js'
+import { command, numberFlag, UsageError } from '../loadtest/flags.js'
 import type { Load } from '../loadtest/http-client.js'
 import { clusterRollout, type KubectlTarget } from '../loadtest/kubectl.js'
 import { finish, prepareOut, type Io } from '../loadtest/output.js'
@@ -54,12 +54,7 @@ const OPTIONS = {
 } as const
 
 export async function check (argv: string[], io: Io): Promise<number> {
-  return await withUsage('check', HELP, io.stderr, async () => {
-    const f = parseFlags({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
-    if (f.help) {
-      io.stdout.write(HELP)
-      return 0
-    }
+  return await command('check', HELP, io, argv, OPTIONS, async (f) => {
     if (f.url === undefined || f.deployment === undefined) throw new UsageError('--url and --deployment are required')
     let url: URL
     try {

@@ -8,7 +8,7 @@ import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
   parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
 } from '../loadtest/config.js'
-import { numberFlag, parseFlags, UsageError, withUsage } from '../loadtest/flags.js'
+import { command, numberFlag, UsageError } from '../loadtest/flags.js'
 import { HaproxyBalancer } from '../loadtest/haproxy.js'
 import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output.js'
 import { runScenario, type RunResult } from '../loadtest/run.js'
@@ -99,12 +99,7 @@ function parseEnv (pairs: readonly string[]): Record<string, string> {
 }
 
 export async function rollout (argv: string[], io: Io): Promise<number> {
-  return await withUsage('rollout', HELP, io.stderr, async () => {
-    const f = parseFlags({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
-    if (f.help) {
-      io.stdout.write(HELP)
-      return 0
-    }
+  return await command('rollout', HELP, io, argv, OPTIONS, async (f) => {
     const sec = (name: keyof typeof f): number => Math.round(numberFlag(name, f[name] as string) * 1000)
     const int = (name: keyof typeof f, min = 0): number => numberFlag(name, f[name] as string, { integer: true, min })
     if (f.proxy !== 'l4' && f.proxy !== 'l7') throw new UsageError(`--proxy must be l4 or l7, got ${JSON.stringify(f.proxy)}`)

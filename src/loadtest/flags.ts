@@ -21,13 +21,25 @@ export function numberFlag (name: string, raw: string, { min = 0, integer = fals
   return value
 }
 
-/** Runs a command body, printing usage errors as such (exit 2). */
-export async function withUsage (name: string, help: string, stderr: NodeJS.WritableStream, body: () => Promise<number>): Promise<number> {
+/**
+ * The frame of a command: parses `argv` strictly against `options` (a bad flag
+ * prints the error and the help, exit 2), answers --help, then runs `body`.
+ */
+export async function command<O extends NonNullable<ParseArgsConfig['options']>> (
+  name: string, help: string, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream },
+  argv: string[], options: O,
+  body: (flags: ReturnType<typeof parseArgs<{ args: string[], options: O, strict: true, allowPositionals: false }>>['values']) => Promise<number>
+): Promise<number> {
   try {
-    return await body()
+    const flags = parseFlags({ args: argv, options, strict: true, allowPositionals: false })
+    if ((flags as { help?: boolean }).help === true) {
+      io.stdout.write(help)
+      return 0
+    }
+    return await body(flags)
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err
-    stderr.write(`fastify-zero-downtime ${name}: ${err.message}\n\n${help}`)
+    io.stderr.write(`fastify-zero-downtime ${name}: ${err.message}\n\n${help}`)
     return 2
   }
 }
