@@ -43,3 +43,4 @@ export async function command<O extends NonNullable<ParseArgsConfig['options']>>
     return 2
   }
 }
+
