@@ -43,4 +43,3 @@ export async function command<O extends NonNullable<ParseArgsConfig['options']>>
     return 2
   }
 }
-
