@@ -31,11 +31,17 @@ type Autocannon = (opts: Record<string, unknown>) => AutocannonInstance
 /** Requests one autocannon client has written and not yet settled. */
 class InFlight {
   readonly starts: number[] = []
-  pod: string | undefined
-  constructor (readonly recorder: Recorder) {}
+  /** Local port of the current connection; its pod is looked up when a request settles. */
+  port: number | undefined
+  constructor (readonly recorder: Recorder, readonly podFor: Target['podFor']) {}
 
   fail (outcome: Outcome): void {
-    for (const start of this.starts.splice(0)) this.recorder.settle(start, outcome, this.pod)
+    for (const start of this.starts.splice(0)) this.settle(start, outcome)
+  }
+
+  settle (start: number, outcome: Outcome): void {
+    // Looked up late: the client's 'connect' can run before the balancer has seen the connection.
+    this.recorder.settle(start, outcome, this.podFor(this.port))
   }
 }
 
@@ -45,7 +51,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
   let stopping = false
   const clients: InFlight[] = []
   const setupClient = (client: AutocannonClient): void => {
-    const flight = new InFlight(target.recorder)
+    const flight = new InFlight(target.recorder, target.podFor)
     clients.push(flight)
     let closeAfterResponse = false
     const connect = client._connect.bind(client)
@@ -57,7 +63,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
       cause = undefined
       connect()
       const conn = client.conn
-      conn.on('connect', () => { flight.pod = target.podFor(conn.localPort) })
+      conn.on('connect', () => { flight.port = conn.localPort })
       // Prepended: autocannon's own listeners reconnect synchronously, so the cause must be known first.
       conn.prependListener('error', (err) => { cause = failureOf(err as Error) })
       // node:http calls this 'socket hang up' (ECONNRESET): closed with a request in flight.
@@ -77,7 +83,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
     client.on('request', () => { flight.starts.push(target.recorder.send()) })
     client.on('headers', (info: { shouldKeepAlive: boolean }) => { closeAfterResponse = !info.shouldKeepAlive })
     client.on('response', (status: number) => {
-      target.recorder.settle(flight.starts.shift() as number, { kind: 'response', status }, flight.pod)
+      flight.settle(flight.starts.shift() as number, { kind: 'response', status })
     })
   }
   const instance = autocannon({
