@@ -7,5 +7,6 @@ import { listen } from 'fastify-zero-downtime'
 import { buildApp } from './app.js'
 
 const env = process.env
+const { PORT = '3000', HOST = '0.0.0.0' } = env
 const app = await buildApp(env)
-await listen(app, { port: Number(env.PORT ?? 3000), host: env.HOST ?? '0.0.0.0' })
+await listen(app, { port: Number(PORT), host: HOST })
