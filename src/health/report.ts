@@ -94,7 +94,9 @@ function evaluate (state: ProbeState, query: ReportQuery, include: (check: Resol
   state.checks.forEach((check, i) => {
     const result = state.results[i] as CheckResult
     if (!include(check) || query.exclude.has(check.name)) return
-    checks[`${check.name}:responseTime`] = [entry(check, result)]
+    // Per-check detail only for ?verbose: a probe every few seconds per pod
+    // should cost what a bare route costs.
+    if (query.verbose) checks[`${check.name}:responseTime`] = [entry(check, result)]
     const weight = weigh(check, result)
     status = worst(status, weight)
     if (weight !== 'pass') problems.push(`${check.name}: ${result.output ?? result.status}`)
@@ -112,7 +114,7 @@ export function readiness (state: ProbeState, query: ReportQuery): ProbeAnswer {
   }
   if (!query.exclude.has('pressure')) {
     for (const m of state.pressure) {
-      checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString(), ...(m.output === undefined ? {} : { output: m.output }) }]
+      if (query.verbose) checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString(), ...(m.output === undefined ? {} : { output: m.output }) }]
       overall = worst(overall, m.status)
       if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}`)
     }
