@@ -83,7 +83,6 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   })
   installProbeRoutes(app, config, probeState)
 
-  // drain wiring
   const drain = installDrain(app, lifecycle, drainConfig)
 
   const decorator = new ZeroDowntimeHandle(lifecycle, runner, config, drain, () => readiness(probeState(), NO_QUERY).statusCode === 200)
