@@ -1,5 +1,8 @@
 /**
- * Tracks every HTTP/1.1 connection and the requests in flight on it, and
+ * Tracks every HTTP/1.1 connection and, from the drain start, the requests in
+ * flight on it (those in flight at that instant are found through the socket;
+ * pipelined requests queued behind them are not, a case no common client
+ * produces), and
  * retires keep-alive connections without racing a client that is sending.
  *
  * Why not `server.close()` / Fastify's `forceCloseConnections`: since Node 19
@@ -36,6 +39,10 @@ interface Connection {
 export interface CutRequest {
   readonly method: string
   readonly url: string
+  /**
+   * Since it arrived; for a request already in flight when the drain started,
+   * since the drain started (0 when cut before any drain).
+   */
   readonly ageMs: number
 }
 
@@ -57,6 +64,17 @@ export interface ConnectionStats {
   readonly forced: number
 }
 
+/**
+ * The response a connection is busy with, if any: Node keeps the response it
+ * is writing as the socket's `_httpMessage` (set when the request is parsed,
+ * cleared once the response is finished), which is how http-terminator tells
+ * busy sockets from idle ones too.
+ */
+function responseInFlight (socket: Socket): ServerResponse | undefined {
+  const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  return res === null || res === undefined || res.writableFinished ? undefined : res
+}
+
 export class ConnectionTracker {
   readonly #connections = new Map<Socket, Connection>()
   readonly #now: () => number
@@ -75,9 +93,13 @@ export class ConnectionTracker {
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
     server.on(connectionEvent, (socket: Socket) => { this.#track(socket) })
-    // Prepended so that it runs before Fastify's handler, which may answer
-    // synchronously: `shouldKeepAlive` must be set before headers are written.
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => { this.#onRequest(req, res) })
+    // Requests are only watched once the drain has started: before it, the
+    // hot path pays one check per request. Prepended so that it runs before
+    // Fastify's handler, which may answer synchronously: `shouldKeepAlive`
+    // must be set before headers are written.
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.#retiring) this.#watch(this.#track(req.socket), req, res)
+    })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
     // Node treats upgrade requests nobody handles.
@@ -103,9 +125,10 @@ export class ConnectionTracker {
     this.#retiring = true
     this.#retiringSince = this.#now()
     for (const c of this.#connections.values()) {
-      for (const { res } of c.exchanges) {
-        if (!res.headersSent) res.shouldKeepAlive = false
-      }
+      // The request in flight on each connection at drain start.
+      const res = responseInFlight(c.socket)
+      if (res !== undefined) this.#watch(c, res.req, res)
+      c.bytesReadWhenIdle = c.socket.bytesRead
     }
   }
 
@@ -145,6 +168,9 @@ export class ConnectionTracker {
       for (const { req, startedAt } of c.exchanges) {
         cut.push({ method: String(req.method), url: String(req.url), ageMs: now - startedAt })
       }
+      // Cut before the drain started (an abort): nothing is watched yet.
+      const unwatched = c.exchanges.size === 0 ? responseInFlight(c.socket) : undefined
+      if (unwatched !== undefined) cut.push({ method: String(unwatched.req.method), url: String(unwatched.req.url), ageMs: 0 })
       this.#forced++
       this.#close(c)
     }
@@ -171,14 +197,12 @@ export class ConnectionTracker {
     c.socket.destroy()
   }
 
-  #onRequest (req: IncomingMessage, res: ServerResponse): void {
-    const c = this.#track(req.socket)
+  /** Follows one request from the drain on: it is in flight until its response closes. */
+  #watch (c: Connection, req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { req, res, startedAt: this.#now() }
     c.exchanges.add(exchange)
-    if (this.#retiring) res.shouldKeepAlive = false
-    res.once('finish', () => {
-      if (this.#retiring) this.#servedDuringDrain++
-    })
+    if (!res.headersSent) res.shouldKeepAlive = false
+    res.once('finish', () => { this.#servedDuringDrain++ })
     res.once('close', () => {
       c.exchanges.delete(exchange)
       c.idleSince = this.#now()
