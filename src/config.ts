@@ -6,6 +6,7 @@
  */
 import type { DrainOptions } from './drain/index.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
+import { invalid, isPlainObject, MAX_TIMER_MS, milliseconds, rejectUnknownKeys } from './options.js'
 
 export interface ProbePathsOptions {
   /** Liveness paths (default `['/health', '/livez']`). */
@@ -113,7 +114,6 @@ const CHECK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i
 /** Names the plugin reports itself, so a user check cannot shadow them. */
 const RESERVED_NAMES = new Set(['pressure'])
 const PATH = /^\/[A-Za-z0-9._~/-]*$/
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain'])
 /** Keys Fastify itself reads from `register(plugin, opts)`: not ours to reject. */
@@ -121,41 +121,6 @@ const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 const SPEC_KEYS = new Set(['check', 'critical', 'liveness', 'timeoutMs', 'intervalMs', 'componentType'])
 const PATH_KEYS = new Set(['liveness', 'readiness', 'startup'])
 const PRESSURE_KEYS = new Set(Object.keys(DEFAULTS.pressure))
-
-function describe (value: unknown): string {
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (value === null) return 'null'
-  if (typeof value === 'object') return 'an object'
-  if (typeof value === 'string') return JSON.stringify(value)
-  return String(value)
-}
-
-function invalid (option: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`fastify-zero-downtime: option "${option}" must be ${expected}, got ${describe(value)}`)
-}
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
-
-function rejectUnknownKeys (value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {
-  for (const key of Object.keys(value)) {
-    if (!known.has(key) && !(prefix === '' && FASTIFY_REGISTER_KEYS.has(key))) {
-      throw new TypeError(`fastify-zero-downtime: unknown option "${prefix}${key}" (known: ${[...known].join(', ')})`)
-    }
-  }
-}
-
-function milliseconds (value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw invalid(option, `a positive number of milliseconds (at most ${MAX_TIMER_MS})`, value)
-  }
-  return value
-}
 
 function boolean (value: unknown, option: string, fallback: boolean): boolean {
   if (value === undefined) return fallback
@@ -183,8 +148,8 @@ function resolveCheck (name: string, input: unknown, option: string, timeoutMs: 
     check: spec.check as CheckFunction,
     critical: boolean(spec.critical, `${option}.critical`, DEFAULTS.critical),
     liveness: boolean(spec.liveness, `${option}.liveness`, DEFAULTS.liveness),
-    timeoutMs: milliseconds(spec.timeoutMs, `${option}.timeoutMs`, timeoutMs),
-    intervalMs: milliseconds(spec.intervalMs, `${option}.intervalMs`, intervalMs),
+    timeoutMs: milliseconds(spec.timeoutMs, `${option}.timeoutMs`) ?? timeoutMs,
+    intervalMs: milliseconds(spec.intervalMs, `${option}.intervalMs`) ?? intervalMs,
     componentType
   })
 }
@@ -274,7 +239,7 @@ function resolvePressure (input: unknown): ResolvedPressure | false {
     maxEventLoopUtilization: limit(p.maxEventLoopUtilization, 'pressure.maxEventLoopUtilization', d.maxEventLoopUtilization, 1, 'utilization'),
     maxHeapUsedBytes: limit(p.maxHeapUsedBytes, 'pressure.maxHeapUsedBytes', d.maxHeapUsedBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
     maxRssBytes: limit(p.maxRssBytes, 'pressure.maxRssBytes', d.maxRssBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
-    sampleIntervalMs: milliseconds(p.sampleIntervalMs, 'pressure.sampleIntervalMs', d.sampleIntervalMs),
+    sampleIntervalMs: milliseconds(p.sampleIntervalMs, 'pressure.sampleIntervalMs') ?? d.sampleIntervalMs,
     retryAfterSeconds,
     readiness: oneOf(p.readiness, 'pressure.readiness', ['warn', 'fail'], d.readiness)
   })
@@ -284,9 +249,9 @@ function resolvePressure (input: unknown): ResolvedPressure | false {
 export function resolveConfig (input: unknown): ResolvedConfig {
   const opts = input ?? {}
   if (!isPlainObject(opts)) throw invalid('options', 'an object', input)
-  rejectUnknownKeys(opts, TOP_KEYS, '')
-  const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs', DEFAULTS.checkTimeoutMs)
-  const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs', DEFAULTS.checkIntervalMs)
+  rejectUnknownKeys(opts, TOP_KEYS, '', FASTIFY_REGISTER_KEYS)
+  const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs') ?? DEFAULTS.checkTimeoutMs
+  const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs') ?? DEFAULTS.checkIntervalMs
   return Object.freeze({
     checks: resolveChecks(opts.checks, checkTimeoutMs, checkIntervalMs),
     checkTimeoutMs,

@@ -5,6 +5,7 @@
  */
 import { timingBudget, type TimingBudget } from '../budget.js'
 import { ENV, readSeconds } from '../env.js'
+import { invalid, milliseconds, rejectUnknownKeys } from '../options.js'
 
 /** What the user may pass as `drain` in the plugin options (all optional, milliseconds). */
 export interface DrainOptions {
@@ -61,40 +62,21 @@ export const DRAIN_DEFAULTS = Object.freeze({
   preStopSleepSeconds: 0
 })
 
-const KNOWN = new Set<keyof DrainOptions>([
+const KNOWN: ReadonlySet<string> = new Set<keyof DrainOptions>([
   'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'gracePeriodMs', 'preStopSleepMs'
 ])
 
-/** Largest delay a Node.js timer accepts. */
-const MAX_MS = 2 ** 31 - 1
-
-function show (value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
-}
-
 function duration (options: Record<string, unknown>, key: keyof DrainOptions, allowZero: boolean): number | undefined {
-  const value = options[key]
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_MS) {
-    const kind = allowZero ? 'a non-negative' : 'a positive'
-    throw new TypeError(`fastify-zero-downtime: option "drain.${key}" must be ${kind} number of milliseconds (at most ${MAX_MS}), got ${show(value)}`)
-  }
-  return value
+  return milliseconds(options[key], `drain.${key}`, allowZero)
 }
 
 /** Validates `drain` options (TypeError naming `drain.<key>`) and reads the env budget. */
 export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): DrainConfig {
   if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
-    throw new TypeError(`fastify-zero-downtime: option "drain" must be an object, got ${show(input)}`)
+    throw invalid('drain', 'an object', input)
   }
   const options = (input ?? {}) as Record<string, unknown>
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key as keyof DrainOptions)) {
-      throw new TypeError(`fastify-zero-downtime: unknown option "drain.${key}" (known: ${[...KNOWN].join(', ')})`)
-    }
-  }
+  rejectUnknownKeys(options, KNOWN, 'drain.')
   const gracePeriodMs = duration(options, 'gracePeriodMs', false) ??
     (readSeconds(env, ENV.gracePeriodSeconds) ?? DRAIN_DEFAULTS.gracePeriodSeconds) * 1000
   const preStopSleepMs = duration(options, 'preStopSleepMs', true) ??
