@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
-import { formatHuman, formatJson, lint, LintInputError, loadInputs, resolveLintOptions, RULES } from '../lint/index.js'
+import { formatHuman, formatJson, lint, LINT_DEFAULTS, LintInputError, loadInputs, resolveLintOptions, RULES } from '../lint/index.js'
 
+// Defaults shown from LINT_DEFAULTS, which takes them from the plugin's own config.
 const USAGE = `usage: fastify-zero-downtime lint [options] <file|dir|-> ...
 
 Reports Kubernetes manifest mistakes that drop requests during rollouts, drains
@@ -10,12 +11,12 @@ walked) and - for stdin, e.g. \`kustomize build k8s/overlays/canary | fastify-ze
 
 options:
   --format human|json          output format (default human)
-  --request-timeout-ms N       the service's longest request (default 10000)
-  --check-timeout-ms N         dependency check timeout behind readiness (default 1000)
-  --cleanup-timeout-ms N       dependency cleanup after HTTP drained (default 5000)
-  --margin-ms N                kept free before SIGKILL (default 2000)
-  --drain-delay-ms N           in-app delay when there is no preStop sleep (default 5000)
-  --keep-alive-timeout-ms N    server keep-alive timeout (default 72000)
+  --request-timeout-ms N       the service's longest request (default ${LINT_DEFAULTS.requestTimeoutMs})
+  --check-timeout-ms N         dependency check timeout behind readiness (default ${LINT_DEFAULTS.checkTimeoutMs})
+  --cleanup-timeout-ms N       dependency cleanup after HTTP drained (default ${LINT_DEFAULTS.cleanupTimeoutMs})
+  --margin-ms N                kept free before SIGKILL (default ${LINT_DEFAULTS.marginMs})
+  --drain-delay-ms N           in-app delay when there is no preStop sleep (default ${LINT_DEFAULTS.drainDelayMs})
+  --keep-alive-timeout-ms N    server keep-alive timeout (default ${LINT_DEFAULTS.keepAliveTimeoutMs})
   --disable RULE[,RULE]        do not report these rules
   --rules                      list the rules and exit
   -h, --help                   show this help
