@@ -119,7 +119,7 @@ t.test('a failing app.close() makes the drain unclean, not a crash', async (t) =
   await app.ready()
   const report = await app.zeroDowntime.drain()
   t.equal(report.clean, false)
-  t.match(logs.find((l) => l.drain === 'close-error'), { err: { message: 'onClose failed' } })
+  t.match(logs.find((l) => l.drain === 'close-error'), { error: 'onClose failed' })
 })
 
 t.test('endEventStream writes a retry hint and a multi-line final event', async (t) => {
