@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { describeError } from '../health/scrub.js'
 import type { Lifecycle } from '../lifecycle.js'
+import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './config.js'
 import { ConnectionTracker, type ConnectionStats, type CutRequest } from './connections.js'
@@ -48,7 +49,7 @@ export interface DrainReport {
 }
 
 export interface DrainController {
-  /** Runs the whole drain once; later calls return the same promise. Never rejects. */
+  /** Runs the whole drain once; later calls return the same promise. Never rejects (a bad `delayMs` throws a TypeError). */
   drain (reason?: string, options?: DrainRunOptions): Promise<DrainReport>
   /**
    * Called at drain start so SSE streams / WebSockets can tell clients to
@@ -189,6 +190,8 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   const controller: DrainController = {
     drain (reason = 'drain() called', options = {}) {
+      // Thrown, not a rejection: a delay past a timer's limit would fire at once.
+      durationMs(options.delayMs, 'drain() option "delayMs"', true)
       running ??= run(reason, options)
       return running
     },

@@ -129,8 +129,8 @@ function describeThrown (value: unknown, depth: number, seen: Set<object>): stri
 
   let text = message !== '' && inner !== '' ? `${message}: ${inner}` : message !== '' ? message : inner
   if (text === '') text = typeof code === 'string' && code !== '' ? code.slice(0, 100) : name
-  if (causeText !== '') text = `${text} (cause: ${causeText})`
-  return error || message !== '' ? text : `threw a non-Error value (${text === name ? 'an object' : text})`
+  if (causeText !== '') text = `${text}; cause: ${causeText}`
+  return error || (typeof rawMessage === 'string' && rawMessage !== '') ? text : `threw a non-Error value (${text === name ? 'an object' : text})`
 }
 
 /** A one-line, scrubbed description of whatever was thrown; never throws, bounded work whatever the value. */
