@@ -70,7 +70,7 @@ t.test('options that reach a timer or a header are bounded', async (t) => {
 
   const app = Fastify()
   app.register(zeroDowntime, { pressure: { retryAfterSeconds: 1e300 } })
-  await t.rejects(app.ready(), { name: 'TypeError', message: /pressure.retryAfterSeconds/ }, 'at registration')
+  await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /pressure.retryAfterSeconds/ }, 'at registration')
 })
 
 t.test('addCleanup, drain() and endEventStream refuse delays a timer cannot hold', async (t) => {

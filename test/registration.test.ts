@@ -12,11 +12,11 @@ t.test('options given as a function: its result is validated like options', asyn
   for (const [result, shown] of bad) {
     const app = Fastify()
     app.register(zeroDowntime, (() => result) as never)
-    await t.rejects(app.ready(), { name: 'TypeError', message: new RegExp(OPTIONS.source + shown.replace(/[[\]"]/g, '\\$&') + '$') }, shown)
+    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: new RegExp(OPTIONS.source + shown.replace(/[[\]"]/g, '\\$&') + '$') }, shown)
   }
   const app = Fastify()
   let parentSeen: FastifyInstance | undefined
-  await app.register(zeroDowntime, (parent) => { parentSeen = parent; return { pressure: false, checkIntervalMs: 500 } })
+  await app.register(zeroDowntime, (parent) => { parentSeen = parent; return { pressure: false as const, checkIntervalMs: 500 } })
   t.equal(parentSeen, app, 'Fastify hands the function the parent instance')
   t.equal(app.zeroDowntime.config.checkIntervalMs, 500, 'and the options it returns are used')
   await app.close()
@@ -25,7 +25,7 @@ t.test('options given as a function: its result is validated like options', asyn
 t.test('register(zeroDowntime, { prefix }) is refused, naming "paths"', async (t) => {
   const app = Fastify()
   app.register(zeroDowntime, { prefix: '/api' } as never)
-  await t.rejects(app.ready(), { name: 'TypeError', message: /option "prefix" is not supported: Fastify ignores it for this plugin.*Put the prefix in "paths" instead.*got "\/api"$/ })
+  await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /option "prefix" is not supported: Fastify ignores it for this plugin.*Put the prefix in "paths" instead.*got "\/api"$/ })
   const ok = Fastify()
   await ok.register(zeroDowntime, { pressure: false, paths: { liveness: '/api/health', readiness: '/api/ready', startup: '/api/startup' } })
   t.equal((await ok.inject('/api/health')).statusCode, 200, 'the paths option serves them under the prefix')
@@ -37,10 +37,10 @@ t.test('registering it twice names this plugin, not under-pressure', async (t) =
     const app = Fastify()
     app.register(zeroDowntime, opts)
     app.register(zeroDowntime, opts)
-    await t.rejects(app.ready(), { name: 'Error', message: 'fastify-zero-downtime: the plugin is already registered on this instance (or a parent of it); register it once, on the root instance' }, JSON.stringify(opts))
+    await t.rejects(async () => { await app.ready() }, { name: 'Error', message: 'fastify-zero-downtime: the plugin is already registered on this instance (or a parent of it); register it once, on the root instance' }, JSON.stringify(opts))
   }
   const app = Fastify()
   app.register(zeroDowntime, { pressure: false })
   app.register(async (child) => { await child.register(zeroDowntime, { pressure: false }) })
-  await t.rejects(app.ready(), { message: /already registered on this instance \(or a parent of it\)/ }, 'in a child context too')
+  await t.rejects(async () => { await app.ready() }, { message: /already registered on this instance \(or a parent of it\)/ }, 'in a child context too')
 })
