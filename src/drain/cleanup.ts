@@ -159,6 +159,7 @@ export class CleanupRegistry {
         clearTimeout(timer)
       }
     })()
-    return { result, abandon: () => { abandon() } }
+    // The executor above has run: `abandon` resolves this item's race now.
+    return { result, abandon }
   }
 }
