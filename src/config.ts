@@ -6,7 +6,7 @@
  */
 import type { DrainOptions } from './drain/index.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
-import { invalid, isPlainObject, MAX_TIMER_MS, milliseconds, rejectUnknownKeys } from './options.js'
+import { describe, invalid, isPlainObject, limitOrFalse, MAX_TIMER_MS, milliseconds, rejectUnknownKeys, wholeSeconds } from './options.js'
 
 export interface ProbePathsOptions {
   /** Liveness paths (default `['/health', '/livez']`). */
@@ -118,6 +118,10 @@ const PATH = /^\/[A-Za-z0-9._~/-]*$/
 const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain'])
 /** Keys Fastify itself reads from `register(plugin, opts)`: not ours to reject. */
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+/** Fastify calls options given as a function (`register(plugin, (parent) => opts)`) and passes on whatever it returns. */
+export const OPTIONS_EXPECTED = 'an object (options given as a function must return one)'
+const PREFIX_REFUSED = 'option "prefix" is not supported: Fastify ignores it for this plugin, which registers its probes on the instance it is given' +
+  ' (it is wrapped with fastify-plugin). Put the prefix in "paths" instead, e.g. paths: { liveness: "/api/health", readiness: "/api/ready", startup: "/api/startup" }'
 const SPEC_KEYS = new Set(['check', 'critical', 'liveness', 'timeoutMs', 'intervalMs', 'componentType'])
 const PATH_KEYS = new Set(['liveness', 'readiness', 'startup'])
 const PRESSURE_KEYS = new Set(Object.keys(DEFAULTS.pressure))
@@ -215,32 +219,19 @@ function resolvePaths (input: unknown): ResolvedPaths {
   return Object.freeze(paths)
 }
 
-function limit (value: unknown, option: string, fallback: number | false, max: number, unit: string): number {
-  const v = value === undefined ? fallback : value
-  if (v === false) return 0
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) {
-    throw invalid(option, `a positive number of ${unit} (at most ${max}) or false for no limit`, v)
-  }
-  return v
-}
-
 function resolvePressure (input: unknown): ResolvedPressure | false {
   if (input === false) return false
   const p = input ?? {}
   if (!isPlainObject(p)) throw invalid('pressure', 'false or an object of load-shedding limits', input)
   rejectUnknownKeys(p, PRESSURE_KEYS, 'pressure.')
   const d = DEFAULTS.pressure
-  const retryAfterSeconds = p.retryAfterSeconds ?? d.retryAfterSeconds
-  if (typeof retryAfterSeconds !== 'number' || !Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1) {
-    throw invalid('pressure.retryAfterSeconds', 'a positive whole number of seconds', retryAfterSeconds)
-  }
   return Object.freeze({
-    maxEventLoopDelayMs: limit(p.maxEventLoopDelayMs, 'pressure.maxEventLoopDelayMs', d.maxEventLoopDelayMs, MAX_TIMER_MS, 'milliseconds'),
-    maxEventLoopUtilization: limit(p.maxEventLoopUtilization, 'pressure.maxEventLoopUtilization', d.maxEventLoopUtilization, 1, 'utilization'),
-    maxHeapUsedBytes: limit(p.maxHeapUsedBytes, 'pressure.maxHeapUsedBytes', d.maxHeapUsedBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
-    maxRssBytes: limit(p.maxRssBytes, 'pressure.maxRssBytes', d.maxRssBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
+    maxEventLoopDelayMs: limitOrFalse(p.maxEventLoopDelayMs, 'pressure.maxEventLoopDelayMs', d.maxEventLoopDelayMs, MAX_TIMER_MS, 'milliseconds'),
+    maxEventLoopUtilization: limitOrFalse(p.maxEventLoopUtilization, 'pressure.maxEventLoopUtilization', d.maxEventLoopUtilization, 1, 'utilization'),
+    maxHeapUsedBytes: limitOrFalse(p.maxHeapUsedBytes, 'pressure.maxHeapUsedBytes', d.maxHeapUsedBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
+    maxRssBytes: limitOrFalse(p.maxRssBytes, 'pressure.maxRssBytes', d.maxRssBytes, Number.MAX_SAFE_INTEGER, 'bytes'),
     sampleIntervalMs: milliseconds(p.sampleIntervalMs, 'pressure.sampleIntervalMs') ?? d.sampleIntervalMs,
-    retryAfterSeconds,
+    retryAfterSeconds: wholeSeconds(p.retryAfterSeconds ?? d.retryAfterSeconds, 'pressure.retryAfterSeconds'),
     readiness: oneOf(p.readiness, 'pressure.readiness', ['warn', 'fail'], d.readiness)
   })
 }
@@ -248,8 +239,11 @@ function resolvePressure (input: unknown): ResolvedPressure | false {
 /** Validates the plugin options (all but `drain`, which the drain validates) into a frozen config. */
 export function resolveConfig (input: unknown): ResolvedConfig {
   const opts = input ?? {}
-  if (!isPlainObject(opts)) throw invalid('options', 'an object', input)
+  if (!isPlainObject(opts)) throw invalid('options', OPTIONS_EXPECTED, input)
   rejectUnknownKeys(opts, TOP_KEYS, '', FASTIFY_REGISTER_KEYS)
+  // Silently serving the probes somewhere else than asked would fail every
+  // probe of the pod, so a prefix is refused rather than ignored.
+  if (opts.prefix !== undefined && opts.prefix !== '') throw new TypeError(`fastify-zero-downtime: ${PREFIX_REFUSED}, got ${describe(opts.prefix)}`)
   const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs') ?? DEFAULTS.checkTimeoutMs
   const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs') ?? DEFAULTS.checkIntervalMs
   return Object.freeze({

@@ -3,6 +3,8 @@
  * termination budget. They carry the same numbers as the pod spec fields they
  * are named after; `fastify-zero-downtime lint` checks that they agree.
  */
+import { secondsFromEnv } from './options.js'
+
 export const ENV = {
   /** `spec.terminationGracePeriodSeconds` of the pod (Kubernetes default: 30). */
   gracePeriodSeconds: 'TERMINATION_GRACE_PERIOD_SECONDS',
@@ -11,16 +13,13 @@ export const ENV = {
 } as const
 
 /**
- * Reads a non-negative number of seconds from the environment.
- * Returns undefined when unset or empty; throws a TypeError naming the
- * variable when it is set to something that is not a number of seconds.
+ * Reads a number of seconds from the environment, in milliseconds, with the
+ * same bounds as the option of the same meaning. Returns undefined when unset
+ * or empty; throws a TypeError naming the variable when it is set to anything
+ * else than decimal seconds in range (0 only where `allowZero`).
  */
-export function readSeconds (env: NodeJS.ProcessEnv, name: string): number | undefined {
+export function readSecondsAsMs (env: NodeJS.ProcessEnv, name: string, allowZero: boolean): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw.trim() === '') return undefined
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) {
-    throw new TypeError(`environment variable ${name} must be a non-negative number of seconds, got ${JSON.stringify(raw)}`)
-  }
-  return value
+  return secondsFromEnv(raw, name, allowZero)
 }

@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './config.js'
+import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './config.js'
 import { installDrain, resolveDrainConfig, type DrainController } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
 import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
+import { invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
 
 export type { ZeroDowntimeOptions } from './config.js'
@@ -68,6 +69,13 @@ declare module 'fastify' {
 }
 
 async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptions): Promise<void> {
+  // Fastify turns missing options into {}: undefined or null here came from
+  // options given as a function that returned nothing.
+  if (opts === undefined || opts === null) throw invalid('options', OPTIONS_EXPECTED, opts)
+  // A second drain on the same server would race the first one over every socket.
+  if (app.hasDecorator('zeroDowntime')) {
+    throw new Error('fastify-zero-downtime: the plugin is already registered on this instance (or a parent of it); register it once, on the root instance')
+  }
   const config = resolveConfig(opts)
   const drainConfig = resolveDrainConfig(opts.drain)
   const lifecycle = new Lifecycle()

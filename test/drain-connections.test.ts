@@ -110,7 +110,7 @@ t.test('go-away listeners: late ones run at once, failures are logged, unsubscri
   const late = new Promise<void>((resolve) => { app.zeroDowntime.onGoAway(resolve)() })
   await late
   t.equal(unsubscribedRan, false)
-  t.same(logs.filter((l) => l.drain === 'go-away').map((l) => (l.err as { message: string }).message).sort(), ['async go-away failure', 'sync go-away failure'])
+  t.same(logs.filter((l) => l.drain === 'go-away').map((l) => l.error).sort(), ['async go-away failure', 'sync go-away failure'])
 })
 
 t.test('a failing app.close() makes the drain unclean, not a crash', async (t) => {
@@ -119,7 +119,7 @@ t.test('a failing app.close() makes the drain unclean, not a crash', async (t) =
   await app.ready()
   const report = await app.zeroDowntime.drain()
   t.equal(report.clean, false)
-  t.match(logs.find((l) => l.drain === 'close-error'), { err: { message: 'onClose failed' } })
+  t.match(logs.find((l) => l.drain === 'close-error'), { error: 'onClose failed' })
 })
 
 t.test('endEventStream writes a retry hint and a multi-line final event', async (t) => {

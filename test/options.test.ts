@@ -8,7 +8,7 @@ const ok = (): undefined => undefined
 
 // [options, message pattern]
 const bad: Array<[unknown, RegExp]> = [
-  ['nope', /option "options" must be an object, got "nope"/],
+  ['nope', /option "options" must be an object \(options given as a function must return one\), got "nope"/],
   [{ chekcs: {} }, /unknown option "chekcs" \(known: checks, /],
   [{ checkTimeoutMs: -1 }, /option "checkTimeoutMs" must be a positive number of milliseconds \(at most 2147483647\), got -1/],
   [{ checkTimeoutMs: 0 }, /option "checkTimeoutMs" must be a positive number of milliseconds.*got 0/],
@@ -55,7 +55,7 @@ const bad: Array<[unknown, RegExp]> = [
   [{ pressure: { maxHeapUsedBytes: -5 } }, /option "pressure.maxHeapUsedBytes"/],
   [{ pressure: { maxRssBytes: true } }, /option "pressure.maxRssBytes".*got true/],
   [{ pressure: { sampleIntervalMs: 0 } }, /option "pressure.sampleIntervalMs" must be a positive number/],
-  [{ pressure: { retryAfterSeconds: 1.5 } }, /option "pressure.retryAfterSeconds" must be a positive whole number of seconds, got 1.5/],
+  [{ pressure: { retryAfterSeconds: 1.5 } }, /option "pressure.retryAfterSeconds" must be a positive whole number of seconds \(at most 2147483\), got 1.5/],
   [{ pressure: { readiness: 'off' } }, /option "pressure.readiness" must be one of "warn", "fail", got "off"/]
 ]
 
@@ -108,7 +108,7 @@ t.test('defaults, and the options the user passed stay untouched', async (t) => 
   t.same(defaults.pressure, { maxEventLoopDelayMs: 1000, maxEventLoopUtilization: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, sampleIntervalMs: 1000, retryAfterSeconds: 10, readiness: 'warn' })
   t.equal(resolveConfig({ pressure: false }).pressure, false)
   t.match(resolveConfig({ pressure: { maxEventLoopDelayMs: false, maxRssBytes: 1e9 } }).pressure, { maxEventLoopDelayMs: 0, maxRssBytes: 1e9 })
-  t.equal(resolveConfig({ prefix: '/x' }).startup, 'listen', "Fastify's own register options are not rejected")
+  t.equal(resolveConfig({ logLevel: 'warn', prefix: '' }).startup, 'listen', "Fastify's own register options are not rejected")
   t.equal(resolveConfig({ checks: Object.assign(Object.create(null) as object, { db: ok }) }).checks[0]?.name, 'db')
 })
 

@@ -3,10 +3,19 @@
  * consumers stop first (at drain start: no new work comes in while requests
  * finish), then, once HTTP has drained, databases, caches, brokers and the
  * rest — a request still in flight may need all of them until it ends.
- * Each item has its own timeout; a throwing or hanging item is logged and
- * never stops the others nor crashes the process.
+ * Each item has its own timeout, and everything after HTTP (consumers that
+ * are still stopping included) is bounded by the cleanup budget whatever an
+ * item's own timeout says; a throwing or hanging item is logged and never
+ * stops the others nor crashes the process.
+ *
+ * Registrations after the drain started: a consumer (say, re-created by a
+ * reconnect loop) is stopped at once, since consumers must not take new work
+ * while the pod drains; any other registration whose phase has already
+ * started is refused with an Error, because it can no longer run in order.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { describeError } from '../health/scrub.js'
+import { durationMs } from '../options.js'
 
 export const CLEANUP_PHASES = ['consumers', 'databases', 'caches', 'brokers', 'other'] as const
 /** Order in which cleanup runs: `consumers` at drain start, the rest after HTTP has drained. */
@@ -15,9 +24,10 @@ export type CleanupPhase = (typeof CLEANUP_PHASES)[number]
 export interface CleanupResult {
   readonly phase: CleanupPhase
   readonly name: string
-  /** `skipped`: the cleanup budget was spent before its turn. */
+  /** `skipped`: the cleanup budget was spent before its turn; `timeout`: its own timeout or the budget ran out first. */
   readonly outcome: 'ok' | 'error' | 'timeout' | 'skipped'
   readonly durationMs: number
+  /** What it threw, scrubbed like every output of the plugin. */
   readonly error?: string
 }
 
@@ -28,15 +38,21 @@ interface CleanupItem {
   readonly timeoutMs: number
 }
 
-const TIMED_OUT = Symbol('timed out')
-
-function errorText (err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+interface Running {
+  readonly result: Promise<CleanupResult>
+  /** Stops waiting for the item now (the budget ran out): it resolves as a timeout. */
+  readonly abandon: () => void
 }
+
+const TIMED_OUT = Symbol('timed out')
+const ABANDONED = Symbol('abandoned')
 
 export class CleanupRegistry {
   readonly #items: CleanupItem[] = []
-  readonly #runs = new Map<CleanupPhase, Promise<readonly CleanupResult[]>>()
+  /** Phases that have started, with their items' runs. */
+  readonly #started = new Map<CleanupPhase, Running[]>()
+  /** Phases whose results are collected: nothing more can join them. */
+  readonly #closed = new Set<CleanupPhase>()
   readonly #log: FastifyBaseLogger
   readonly #defaultTimeoutMs: number
 
@@ -55,64 +71,95 @@ export class CleanupRegistry {
     if (typeof fn !== 'function') {
       throw new TypeError(`fastify-zero-downtime: addCleanup "${name}" needs a function`)
     }
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-      throw new TypeError(`fastify-zero-downtime: addCleanup "${name}" timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`)
+    const item = { phase, name, fn, timeoutMs: durationMs(timeoutMs, `addCleanup "${name}" timeoutMs`) ?? this.#defaultTimeoutMs }
+    const running = this.#started.get(phase)
+    if (running === undefined) {
+      this.#items.push(item)
+    } else if (!this.#closed.has(phase)) {
+      // Only `consumers` is started yet open: stop this one now, with the others.
+      running.push(this.#start(item, Infinity))
+    } else {
+      throw new Error(`fastify-zero-downtime: addCleanup("${phase}", "${name}") refused: the ${phase} cleanup has already run in this drain; close it yourself`)
     }
-    this.#items.push({ phase, name, fn, timeoutMs: timeoutMs ?? this.#defaultTimeoutMs })
   }
 
-  /** Runs one phase once (its items in parallel); later calls return the same results. */
-  run (phase: CleanupPhase, until = Infinity): Promise<readonly CleanupResult[]> {
-    let run = this.#runs.get(phase)
-    if (run === undefined) {
-      const items = this.#items.filter((item) => item.phase === phase)
-      run = Promise.all(items.map(async (item) => await this.#runItem(item, until)))
-      this.#runs.set(phase, run)
-    }
-    return run
+  /** Starts the consumers (at drain start); their results are collected after HTTP. */
+  startConsumers (): void {
+    this.#startPhase('consumers', Infinity)
   }
 
-  /** Runs the phases after HTTP in order, all within `budgetMs`. */
+  /** Runs the phases after HTTP in order, all within `budgetMs`; consumers still stopping are given up at its end. */
   async runAfterHttp (budgetMs: number): Promise<readonly CleanupResult[]> {
     const until = Date.now() + budgetMs
-    const results: CleanupResult[] = [...await this.run('consumers', until)]
-    for (const phase of CLEANUP_PHASES.slice(1)) results.push(...await this.run(phase, until))
+    this.#closed.add('consumers')
+    const results = [...await this.#collectBy(this.#startPhase('consumers', until), until)]
+    for (const phase of CLEANUP_PHASES.slice(1)) {
+      this.#closed.add(phase)
+      results.push(...await this.#collectBy(this.#startPhase(phase, until), until))
+    }
     return results
   }
 
-  async #runItem (item: CleanupItem, until: number): Promise<CleanupResult> {
+  #startPhase (phase: CleanupPhase, until: number): Running[] {
+    let running = this.#started.get(phase)
+    if (running === undefined) {
+      running = this.#items.filter((item) => item.phase === phase).map((item) => this.#start(item, until))
+      this.#started.set(phase, running)
+    }
+    return running
+  }
+
+  /** Results of a phase's runs; those still running at `until` are abandoned (reported as timeouts). */
+  async #collectBy (running: readonly Running[], until: number): Promise<CleanupResult[]> {
+    // Ref'ed like the items' own timers: see #start.
+    const budget = setTimeout(() => { for (const r of running) r.abandon() }, Math.max(0, until - Date.now()))
+    try {
+      return await Promise.all(running.map(async (r) => await r.result))
+    } finally {
+      clearTimeout(budget)
+    }
+  }
+
+  #start (item: CleanupItem, until: number): Running {
     const started = Date.now()
     const timeoutMs = Math.min(item.timeoutMs, until - started)
     const base = { phase: item.phase, name: item.name }
     if (timeoutMs <= 0) {
       this.#log.error({ drain: 'cleanup', ...base, outcome: 'skipped' }, `cleanup ${item.phase}/${item.name} skipped: cleanup budget spent`)
-      return { ...base, outcome: 'skipped', durationMs: 0 }
+      return { result: Promise.resolve({ ...base, outcome: 'skipped', durationMs: 0 }), abandon: () => {} }
     }
     let timer: NodeJS.Timeout | undefined
+    let abandon: () => void = () => {}
     // Ref'ed on purpose, and always cleared: a hung close() often holds no
     // handle at all, and an unref'ed timer would let the event loop empty and
     // the process exit before the timeout is logged.
-    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    const stop = new Promise<typeof TIMED_OUT | typeof ABANDONED>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, TIMED_OUT)
+      abandon = () => { resolve(ABANDONED) }
     })
-    try {
-      // The item's own promise is raced, not awaited alone: a hung pool.end()
-      // must not hold the pod until SIGKILL.
-      const outcome = await Promise.race([Promise.resolve().then(item.fn), timeout])
-      const durationMs = Date.now() - started
-      if (outcome === TIMED_OUT) {
-        this.#log.error({ drain: 'cleanup', ...base, outcome: 'timeout', durationMs }, `cleanup ${item.phase}/${item.name} timed out after ${timeoutMs} ms`)
-        return { ...base, outcome: 'timeout', durationMs }
+    const result = (async (): Promise<CleanupResult> => {
+      try {
+        // The item's own promise is raced, not awaited alone: a hung pool.end()
+        // must not hold the pod until SIGKILL.
+        const outcome = await Promise.race([Promise.resolve().then(item.fn), stop])
+        const durationMs = Date.now() - started
+        if (outcome === TIMED_OUT || outcome === ABANDONED) {
+          const why = outcome === TIMED_OUT ? `timed out after ${timeoutMs} ms` : `still running when the cleanup budget ran out, after ${durationMs} ms`
+          this.#log.error({ drain: 'cleanup', ...base, outcome: 'timeout', durationMs }, `cleanup ${item.phase}/${item.name} ${why}`)
+          return { ...base, outcome: 'timeout', durationMs }
+        }
+        this.#log.info({ drain: 'cleanup', ...base, outcome: 'ok', durationMs }, `cleanup ${item.phase}/${item.name} done`)
+        return { ...base, outcome: 'ok', durationMs }
+      } catch (err) {
+        const durationMs = Date.now() - started
+        const error = describeError(err)
+        this.#log.error({ drain: 'cleanup', ...base, outcome: 'error', durationMs, error }, `cleanup ${item.phase}/${item.name} failed`)
+        return { ...base, outcome: 'error', durationMs, error }
+      } finally {
+        clearTimeout(timer)
       }
-      this.#log.info({ drain: 'cleanup', ...base, outcome: 'ok', durationMs }, `cleanup ${item.phase}/${item.name} done`)
-      return { ...base, outcome: 'ok', durationMs }
-    } catch (err) {
-      const durationMs = Date.now() - started
-      const error = errorText(err)
-      this.#log.error({ drain: 'cleanup', ...base, outcome: 'error', durationMs, error }, `cleanup ${item.phase}/${item.name} failed`)
-      return { ...base, outcome: 'error', durationMs, error }
-    } finally {
-      clearTimeout(timer)
-    }
+    })()
+    // The executor above has run: `abandon` resolves this item's race now.
+    return { result, abandon }
   }
 }

@@ -4,8 +4,8 @@
  * before Kubernetes' SIGKILL.
  */
 import { timingBudget, type TimingBudget } from '../budget.js'
-import { ENV, readSeconds } from '../env.js'
-import { invalid, milliseconds, rejectUnknownKeys } from '../options.js'
+import { ENV, readSecondsAsMs } from '../env.js'
+import { invalid, isPlainObject, milliseconds, rejectUnknownKeys } from '../options.js'
 
 /** What the user may pass as `drain` in the plugin options (all optional, milliseconds). */
 export interface DrainOptions {
@@ -72,15 +72,14 @@ function duration (options: Record<string, unknown>, key: keyof DrainOptions, al
 
 /** Validates `drain` options (TypeError naming `drain.<key>`) and reads the env budget. */
 export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): DrainConfig {
-  if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
-    throw invalid('drain', 'an object', input)
-  }
-  const options = (input ?? {}) as Record<string, unknown>
+  if (input !== undefined && !isPlainObject(input)) throw invalid('drain', 'an object', input)
+  const options = input ?? {}
   rejectUnknownKeys(options, KNOWN, 'drain.')
+  // The environment has the same bounds as the options of the same meaning.
   const gracePeriodMs = duration(options, 'gracePeriodMs', false) ??
-    (readSeconds(env, ENV.gracePeriodSeconds) ?? DRAIN_DEFAULTS.gracePeriodSeconds) * 1000
+    readSecondsAsMs(env, ENV.gracePeriodSeconds, false) ?? DRAIN_DEFAULTS.gracePeriodSeconds * 1000
   const preStopSleepMs = duration(options, 'preStopSleepMs', true) ??
-    (readSeconds(env, ENV.preStopSleepSeconds) ?? DRAIN_DEFAULTS.preStopSleepSeconds) * 1000
+    readSecondsAsMs(env, ENV.preStopSleepSeconds, true) ?? DRAIN_DEFAULTS.preStopSleepSeconds * 1000
   const delayMs = duration(options, 'delayMs', true) ?? (preStopSleepMs > 0 ? 0 : DRAIN_DEFAULTS.delayWithoutPreStopMs)
   const requestTimeoutMs = duration(options, 'requestTimeoutMs', false) ?? DRAIN_DEFAULTS.requestTimeoutMs
   const cleanupTimeoutMs = duration(options, 'cleanupTimeoutMs', false) ?? DRAIN_DEFAULTS.cleanupTimeoutMs

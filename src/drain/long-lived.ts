@@ -5,6 +5,8 @@
  * sends them to another pod, instead of being cut at the deadline.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { describeError } from '../health/scrub.js'
+import { durationMs, invalidValue } from '../options.js'
 
 export type GoAwayListener = () => void | Promise<void>
 
@@ -43,7 +45,7 @@ export class GoAwayRegistry {
 
   #call (fn: GoAwayListener): void {
     const failed = (err: unknown): void => {
-      this.#log.error({ drain: 'go-away', err }, 'a go-away listener failed')
+      this.#log.error({ drain: 'go-away', error: describeError(err) }, 'a go-away listener failed')
     }
     try {
       Promise.resolve(fn()).catch(failed)
@@ -75,6 +77,14 @@ export interface EndEventStreamOptions {
  */
 export function endEventStream (sink: EventStreamSink, options: EndEventStreamOptions = {}): void {
   const { retryMs = 1000, event = 'reconnect', data = '{"reason":"draining"}' } = options
+  // The client's reconnection timer takes digits only; a line break in the
+  // event name would start another SSE field.
+  if (!Number.isInteger(durationMs(retryMs, 'endEventStream option "retryMs"', true))) {
+    throw invalidValue('endEventStream option "retryMs"', 'a whole number of milliseconds', retryMs)
+  }
+  if (typeof event !== 'string' || event === '' || /[\r\n]/.test(event)) {
+    throw invalidValue('endEventStream option "event"', 'a non-empty string on one line', event)
+  }
   const lines = data.split(/\r?\n/).map((line) => `data: ${line}`).join('\n')
   sink.write(`retry: ${retryMs}\nevent: ${event}\n${lines}\n\n`)
   sink.end()

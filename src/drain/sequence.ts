@@ -15,7 +15,9 @@
 import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import { describeError } from '../health/scrub.js'
 import type { Lifecycle } from '../lifecycle.js'
+import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './config.js'
 import { ConnectionTracker, type ConnectionStats, type CutRequest } from './connections.js'
@@ -38,13 +40,16 @@ export interface DrainReport {
   readonly durationMs: number
   readonly servedDuringDrain: number
   readonly connections: Omit<ConnectionStats, 'servedDuringDrain'>
-  /** Requests still in flight when the deadline (or a second signal) cut them. */
+  /**
+   * Requests still in flight when the deadline (or a second signal) cut them,
+   * and pipelined ones read after their connection's last response (never answered).
+   */
   readonly cut: readonly CutRequest[]
   readonly cleanup: readonly CleanupResult[]
 }
 
 export interface DrainController {
-  /** Runs the whole drain once; later calls return the same promise. Never rejects. */
+  /** Runs the whole drain once; later calls return the same promise. Never rejects (a bad `delayMs` throws a TypeError). */
   drain (reason?: string, options?: DrainRunOptions): Promise<DrainReport>
   /**
    * Called at drain start so SSE streams / WebSockets can tell clients to
@@ -139,7 +144,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close', {
       ...tracker.counts, goAways
     })
-    void cleanup.run('consumers')
+    cleanup.startConsumers()
     const deadline = setTimeout(() => {
       cutRemaining(t, `hard deadline ${config.httpDeadlineMs} ms after drain start`)
     }, config.httpDeadlineMs).unref()
@@ -162,7 +167,12 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       await app.close()
     } catch (err) {
       closeFailed = true
-      t.error('close-error', 'app.close() failed', { err })
+      t.error('close-error', 'app.close() failed', { error: describeError(err) })
+    }
+    const { discarded } = tracker
+    if (discarded.length > 0) {
+      t.error('cut', `${discarded.length} pipelined request(s) read after their connection's last response could not be answered`, { reason: 'pipelined after Connection: close', requests: discarded })
+      cut.push(...discarded)
     }
     const { servedDuringDrain, ...connections } = tracker.stats
     const report: DrainReport = Object.freeze({
@@ -180,6 +190,8 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   const controller: DrainController = {
     drain (reason = 'drain() called', options = {}) {
+      // Thrown, not a rejection: a delay past a timer's limit would fire at once.
+      durationMs(options.delayMs, 'drain() option "delayMs"', true)
       running ??= run(reason, options)
       return running
     },

@@ -1,29 +1,145 @@
 /**
- * Check output is served on unauthenticated probe endpoints and written to
- * logs, and driver errors like to quote the connection string they were given
- * (`getaddrinfo ENOTFOUND ... postgres://app:s3cret@db/app`), so every message
- * goes through here before it leaves the runner.
+ * The one scrubber for everything the plugin lets out of the process: check
+ * outputs (served on unauthenticated probe endpoints), the runner's logs, the
+ * drain's timeline and its `stopped` report (cleanup errors, cut request
+ * URLs). Driver errors like to quote what they were given
+ * (`getaddrinfo ENOTFOUND ... postgres://app:s3cret@db/app`), and a check may
+ * throw anything at all, so every text goes through `scrub`, every thrown
+ * value through `describeError`.
+ *
+ * Cost: only the first MAX_INPUT characters are looked at, and every rule is
+ * linear in them: each pattern can only fail after a bounded number of steps
+ * from where it started (bounded quantifiers, starts restricted to token
+ * boundaries), and unbounded parts sit where the match can no longer fail.
+ * A 100 KB error costs what a 2 KB one does; the probe never waits on it.
  */
-const URL_WITH_SCHEME = /\b([a-z][a-z0-9+.-]*):\/\/[^\s'"<>()]+/gi
-const SECRET_ASSIGNMENT = /\b(password|passwd|pwd|pass|secret|token|api[_-]?key|access[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi
-const MAX_OUTPUT = 300
+import { types } from 'node:util'
 
-export function scrub (text: string): string {
-  const clean = text
-    .replace(URL_WITH_SCHEME, '$1://[redacted]')
-    .replace(SECRET_ASSIGNMENT, '$1$2[redacted]')
-  return clean.length > MAX_OUTPUT ? `${clean.slice(0, MAX_OUTPUT - 1)}…` : clean
+/** Longest output kept, in probe bodies and logs. */
+export const MAX_OUTPUT = 300
+/** How much of a text is scrubbed at all; the rest could not reach the output anyway. */
+export const MAX_INPUT = 2048
+
+const REDACTED = '[redacted]'
+
+/** Words that make a `key=value` or `"key": "value"` pair secret, anywhere in the key (`DB_PASSWORD`, `x-api-key`). */
+const SECRET_KEY = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|signature|auth|session|cookie'
+
+/** [shape, pattern, replacement], applied in order. */
+const RULES: ReadonlyArray<readonly [string, RegExp, string]> = [
+  // postgres://app:s3cret@db/app, and its URL-encoded forms (postgres%3A%2F%2F..., %253A for double encoding):
+  // the whole URL goes, host included; the scheme stays to tell which dependency it was.
+  ['URL', /\b([a-z][a-z0-9+.-]{0,31})(?::|%(?:25)*3a)(?:\/|%(?:25)*2f){2}[^\s'"<>()[\]{}`]*/gi, `$1://${REDACTED}`],
+  // Authorization: <scheme> <credentials>, Cookie: a=b; c=d (up to the end of the line).
+  ['header', /(?<![\w-])((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token)(\s{0,4}:\s{0,4})[^\r\n"']+/gi, `$1$2${REDACTED}`],
+  // Bearer / Basic credentials wherever they appear.
+  ['auth scheme', /\b(bearer|basic)(\s{1,4})[^\s,;'"]+/gi, `$1$2${REDACTED}`],
+  // JSON Web Tokens on their own (eyJ... . ... . ...).
+  ['JWT', /(?<![\w-])eyJ[\w-]+\.[\w-]+\.[\w-]*/g, REDACTED],
+  // DB_PASSWORD=..., password: ..., "password":"...", ?api_key=...&: the value goes, the key stays.
+  ['secret pair', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(["']?\\s{0,4}[=:]\\s{0,4})("(?:[^"\\\\]|\\\\.)*"?|'(?:[^'\\\\]|\\\\.)*'?|[^\\s,;&'"]+)`, 'gi'), `$1$2${REDACTED}`],
+  // app:s3cret@db:5432 without a scheme: the credentials go, the host stays (the message named it already).
+  ['userinfo', /(?<![^\s'"<>()[\]{},;=/@])[^\s'"<>()[\]{},;=/@:]{1,64}:[^\s'"<>@]{0,256}@/g, `${REDACTED}@`]
+]
+
+/** Control characters (newlines included): outputs are one line. */
+const CONTROL = /[\u0000-\u001f\u007f]+/g // eslint-disable-line no-control-regex
+
+/** The bounded prefix of `text` that is scrubbed, cut at a word boundary when one is near, so no secret is cut in half. */
+function prefix (text: string): string {
+  if (text.length <= MAX_INPUT) return text
+  const head = text.slice(0, MAX_INPUT)
+  for (let i = head.length - 1; i >= MAX_INPUT / 2; i--) {
+    if (/\s/.test(head.charAt(i))) return head.slice(0, i)
+  }
+  return head
 }
 
-/** A one-line, scrubbed description of whatever a check threw. */
-export function describeError (err: unknown): string {
-  if (err instanceof Error) {
-    // Node's happy-eyeballs connect errors are AggregateErrors with an empty message.
-    const inner = err instanceof AggregateError ? err.errors.map((e) => describeError(e)).join('; ') : ''
-    const code = (err as { code?: unknown }).code
-    const text = err.message !== '' ? err.message : inner !== '' ? inner : typeof code === 'string' ? code : err.name
-    return scrub(text)
+/** Redacts credentials, connection strings and tokens; one line of at most MAX_OUTPUT characters. */
+export function scrub (text: string): string {
+  let clean = prefix(text)
+  for (const [, pattern, replacement] of RULES) clean = clean.replace(pattern, replacement)
+  clean = clean.replace(CONTROL, ' ')
+  if (clean.length > MAX_OUTPUT || (text.length > MAX_INPUT && clean.length === MAX_OUTPUT)) return `${clean.slice(0, MAX_OUTPUT - 1)}…`
+  return text.length > MAX_INPUT ? `${clean}…` : clean
+}
+
+/** Errors nested this deep (causes, aggregated errors) are not described. */
+const MAX_DEPTH = 3
+/** Aggregated errors listed at most. */
+const MAX_AGGREGATED = 5
+
+const THREW = Symbol('threw')
+
+/** A property read that cannot throw (getters may). Never called on a Proxy. */
+function read (target: object, key: string): unknown {
+  try {
+    return (target as Record<string, unknown>)[key]
+  } catch {
+    return THREW
   }
-  if (typeof err === 'string' && err !== '') return scrub(err)
-  return `check threw a non-Error value (${err === null ? 'null' : typeof err})`
+}
+
+function isError (value: object): boolean {
+  try {
+    return value instanceof Error
+  } catch {
+    // A Proxy somewhere up the prototype chain.
+    return false
+  }
+}
+
+function primitive (value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'number': case 'boolean': return `${typeof value} ${String(value)}`
+    case 'bigint': return `bigint ${String(value)}n`
+    case 'symbol': return `symbol ${(value.description ?? '').slice(0, MAX_INPUT)}`
+    case 'function': return 'a function'
+    case 'undefined': return 'undefined'
+    default: return value === null ? 'null' : undefined
+  }
+}
+
+/** Unscrubbed, each piece bounded; '' for what is not worth naming (a cycle, too deep). */
+function describeThrown (value: unknown, depth: number, seen: Set<object>): string {
+  if (typeof value === 'string') return value === '' ? 'threw a non-Error value (an empty string)' : value.slice(0, MAX_INPUT)
+  if (typeof value !== 'object' || value === null) return `threw a non-Error value (${primitive(value) as string})`
+  // Any access to a Proxy runs its traps, which may throw or lie: name it and leave it alone.
+  if (types.isProxy(value)) return 'threw a Proxy (not inspected)'
+  if (seen.has(value) || depth > MAX_DEPTH) return ''
+  seen.add(value)
+  const error = isError(value)
+  const rawName = read(value, 'name')
+  const name = typeof rawName === 'string' && rawName !== '' ? rawName.slice(0, 100) : error ? 'Error' : 'object'
+  const rawMessage = read(value, 'message')
+  let message = ''
+  if (typeof rawMessage === 'string') message = rawMessage.slice(0, MAX_INPUT)
+  else if (rawMessage === THREW) message = `${name} whose message could not be read`
+  else if (rawMessage !== undefined) message = `${name} with a non-string message (${primitive(rawMessage) ?? 'an object'})`
+
+  // Node's happy-eyeballs connect errors are AggregateErrors with an empty message.
+  const errors = read(value, 'errors')
+  let inner = ''
+  if (typeof errors === 'object' && errors !== null && !types.isProxy(errors) && Array.isArray(errors)) {
+    inner = errors.slice(0, MAX_AGGREGATED).map((e: unknown) => describeThrown(e, depth + 1, seen)).filter((e) => e !== '').join('; ')
+  }
+  const cause = read(value, 'cause')
+  const causeText = cause === undefined || cause === THREW ? '' : describeThrown(cause, depth + 1, seen)
+  const code = read(value, 'code')
+
+  let text = message !== '' && inner !== '' ? `${message}: ${inner}` : message !== '' ? message : inner
+  if (text === '') text = typeof code === 'string' && code !== '' ? code.slice(0, 100) : name
+  if (causeText !== '') text = `${text}; cause: ${causeText}`
+  return error || (typeof rawMessage === 'string' && rawMessage !== '') ? text : `threw a non-Error value (${text === name ? 'an object' : text})`
+}
+
+/** A one-line, scrubbed description of whatever was thrown; never throws, bounded work whatever the value. */
+export function describeError (err: unknown): string {
+  try {
+    return scrub(describeThrown(err, 0, new Set()))
+  } catch {
+    // Nothing above should throw; if some exotic value still manages to, it
+    // must not turn a failed check into an unhandled rejection.
+    return 'threw a value that could not be described'
+  }
 }
