@@ -19,12 +19,20 @@ function inFlight (port: number, path: string): Promise<string> {
   })
 }
 
-t.test('SIGINT drains like SIGTERM and exits 0', async (t) => {
-  const pod = await spawnPod({ ...QUICK, DRAIN_OPTIONS: JSON.stringify({ delayMs: 100 }) })
+t.test('SIGINT outside Kubernetes drains without the delay and exits 0', async (t) => {
+  const pod = await spawnPod({ ...QUICK, DRAIN_OPTIONS: JSON.stringify({ delayMs: 20000 }) })
   t.teardown(() => { pod.kill('SIGKILL') })
   pod.kill('SIGINT')
   t.equal((await pod.exited).code, 0)
-  t.match(pod.logs.find((l) => l.drain === 'signal'), { reason: 'SIGINT' })
+  t.match(pod.logs.find((l) => l.drain === 'signal'), { reason: 'SIGINT', delayMs: 0, idleCloseMs: 0 })
+})
+
+t.test('SIGINT in Kubernetes drains like SIGTERM', async (t) => {
+  const pod = await spawnPod({ ...QUICK, KUBERNETES_SERVICE_HOST: '10.96.0.1', DRAIN_OPTIONS: JSON.stringify({ delayMs: 100 }) })
+  t.teardown(() => { pod.kill('SIGKILL') })
+  pod.kill('SIGINT')
+  t.equal((await pod.exited).code, 0)
+  t.match(pod.logs.find((l) => l.drain === 'signal'), { reason: 'SIGINT', delayMs: 100, idleCloseMs: 5000 })
 })
 
 t.test('a second signal cuts what is left and exits 1 at once', async (t) => {

@@ -42,14 +42,19 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     // of the timeline is not lost.
     exit(code)
   }
-  // What a signal must wait for before draining: the start (app.ready()
-  // runs the first checks), then the listen once it is under way.
-  let starting: PromiseLike<unknown> = Promise.resolve()
+  // Loads the plugins without starting (a timing budget that cannot fit is
+  // refused here); the startup checks run in app.ready() below.
+  await app.after()
+  const drain = drainControllerOf(app)
+  if (drain === undefined) {
+    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
+  }
+  let listening: Promise<string> | undefined
   let stopping = false
 
   // Installed before the start: a SIGTERM while the startup checks run ends
-  // the start here (the server then never listens) instead of killing the
-  // process with no cleanup.
+  // the start here (the drain stops the checks; the server never listens)
+  // instead of killing the process with no cleanup.
   const grace = closeWithGrace({
     delay: false,
     logger: false,
@@ -57,23 +62,18 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     // and Node exits 0 by itself.
     skip: ['beforeExit'],
     onSecondSignal (signal) {
-      drainControllerOf(app)?.abort(`second ${signal}`)
+      drain.abort(`second ${signal}`)
       end(1)
     },
     onSecondError (err) {
       app.log.error({ err }, 'second uncaught error while draining')
-      drainControllerOf(app)?.abort('second uncaught error')
+      drain.abort('second uncaught error')
       end(1)
     }
   }, async ({ signal, err }) => {
     stopping = true
-    await Promise.allSettled([starting])
-    const drain = drainControllerOf(app)
-    // The start failed: listen() has rejected to its caller.
-    if (drain === undefined) {
-      end(1)
-      return await never()
-    }
+    // A listen under way is only a bind away: the drain then closes that listener.
+    await Promise.allSettled([listening])
     if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
     // Last resort, ref'ed on purpose: the drain bounds HTTP and its cleanups,
     // but not the app's own onClose hooks.
@@ -90,23 +90,12 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     return await never()
   })
 
-  try {
-    // Loads plugins: a timing budget that cannot fit is refused here, before listening.
-    await (starting = app.ready())
-  } catch (err) {
-    grace.uninstall()
-    throw err
-  }
-  if (drainControllerOf(app) === undefined) {
-    grace.uninstall()
-    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
-  }
-  // Stopped during the start: the drain is running and will exit.
-  if (stopping) return await never()
-  const listening = starting = app.listen(listenOptions)
   let address: string
   try {
-    address = await listening
+    await app.ready()
+    // Stopped during the start: the drain is running and will exit.
+    if (stopping) return await never()
+    address = await (listening = app.listen(listenOptions))
   } catch (err) {
     grace.uninstall()
     throw err

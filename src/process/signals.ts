@@ -110,8 +110,17 @@ export function ownSignals (app: FastifyInstance, drain: DrainController, end: P
       end.exit(1)
     } else {
       app.log.info({ drain: 'exit', signal }, `exiting by ${signal}`)
-      end.raise(signal)
+      // Unlike process.exit, death by a signal fires no 'exit' event on which
+      // pino writes what it still buffers: the end of the timeline would be lost.
+      flushLog(() => { end.raise(signal) })
     }
+  }
+
+  function flushLog (then: () => void): void {
+    const log = app.log as { flush?: (cb: () => void) => void }
+    // `logger: false` gives a logger with nothing to flush.
+    if (typeof log.flush === 'function') log.flush(then)
+    else then()
   }
 
   return {
