@@ -4,6 +4,7 @@
 // when the drain was not clean). Real child processes, real signals.
 import http from 'node:http'
 import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { launchPod, spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { assertNothingDropped, drainUnderTraffic } from './fixtures/drain/traffic.js'
@@ -202,3 +203,28 @@ for (const start of ['app.listen', 'listen']) {
     t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: true })
   })
 }
+
+const TWO_APPS = fileURLToPath(new URL('./fixtures/drain/two-apps.ts', import.meta.url))
+
+for (const bCleanup of ['ok', 'throw']) {
+  t.test(`two apps in one process (cleanup of the second: ${bCleanup}): each drains once, the last one ends the process`, async (t) => {
+    const pod = launchPod({ FIXTURE_B_CLEANUP: bCleanup }, [TWO_APPS])
+    t.teardown(() => { pod.kill('SIGKILL') })
+    await pod.waitForLog((l) => l.app === 'b' && l.msg.startsWith('Server listening at'))
+    pod.kill('SIGTERM')
+    const exit = await pod.exited
+    t.same([exit.code, exit.signal], bCleanup === 'ok' ? [null, 'SIGTERM'] : [1, null])
+    for (const app of ['a', 'b']) {
+      t.equal(pod.logs.filter((l) => l.app === app && l.drain === 'stopped').length, 1, `${app} drained once`)
+    }
+    t.same(pod.logs.filter((l) => l.drain === 'exit').map((l) => l.app), ['b'], 'only the last one ended the process')
+  })
+}
+
+t.test('with logger: false the process still ends by the signal after the drain', async (t) => {
+  const pod = launchPod({ ...PLAIN, FIXTURE_LOGGER: 'off', FIXTURE_STARTUP_CHECK: 'hang', DRAIN_OPTIONS: JSON.stringify({ delayMs: 0 }) })
+  t.teardown(() => { pod.kill('SIGKILL') })
+  await pod.waitForLog((l) => l.msg === 'startup check running')
+  pod.kill('SIGTERM')
+  t.equal((await pod.exited).signal, 'SIGTERM')
+})
