@@ -6,7 +6,7 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { launchPod, spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
+import { inFlight, launchPod, spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { assertNothingDropped, drainUnderTraffic } from './fixtures/drain/traffic.js'
 
 const PLAIN = {
@@ -27,15 +27,6 @@ async function send (port: number, path: string): Promise<{ status: number, conn
   res.resume()
   await once(res, 'end')
   return { status: res.statusCode ?? 0, connection: res.headers.connection }
-}
-
-function inFlight (port: number, path: string): Promise<string> {
-  return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => { resolve(String(res.statusCode)) })
-    }).on('error', (err: NodeJS.ErrnoException) => { resolve(String(err.code)) })
-  })
 }
 
 /** Index of the first line of each step, in the order they were logged. */
@@ -93,18 +84,36 @@ t.test('a drain that is not clean ends with exit code 1, not by the signal', asy
   t.match(pod.logs.find((l) => l.drain === 'exit'), { exitCode: 1 })
 })
 
-t.test('a second SIGTERM cuts what is left and exits 1', async (t) => {
-  const pod = await spawnPod({ ...PLAIN, DRAIN_OPTIONS: JSON.stringify({ delayMs: 20000, requestTimeoutMs: 5000, idleCloseMs: 0 }) })
-  t.teardown(() => { pod.kill('SIGKILL') })
-  const slow = inFlight(pod.port, '/slow?ms=30000')
-  await pod.waitForLog((l) => l.msg === 'slow request started')
-  pod.kill('SIGTERM')
-  await pod.waitForLog((l) => l.drain === 'readiness-off')
-  pod.kill('SIGTERM')
-  t.equal((await pod.exited).code, 1)
-  t.equal(await slow, 'ECONNRESET')
-  t.match(pod.logs.find((l) => l.drain === 'cut'), { reason: 'second SIGTERM', requests: [{ url: '/slow?ms=30000' }] })
-})
+for (const start of ['app.listen', 'listen']) {
+  t.test(`${start}: a second SIGTERM cuts what is left and exits 1`, async (t) => {
+    const pod = await spawnPod({ ...PLAIN, FIXTURE_START: start, DRAIN_OPTIONS: JSON.stringify({ delayMs: 20000, requestTimeoutMs: 5000, idleCloseMs: 0 }) })
+    t.teardown(() => { pod.kill('SIGKILL') })
+    const slow = inFlight(pod.port, '/slow?ms=30000')
+    await pod.waitForLog((l) => l.msg === 'slow request started')
+    pod.kill('SIGTERM')
+    await pod.waitForLog((l) => l.drain === 'readiness-off')
+    pod.kill('SIGTERM')
+    t.equal((await pod.exited).code, 1)
+    t.equal(await slow, 'ECONNRESET')
+    t.match(pod.logs.find((l) => l.drain === 'cut'), { reason: 'second SIGTERM', requests: [{ method: 'GET', url: '/slow?ms=30000' }] })
+  })
+
+  t.test(`${start}: a drain that overruns its budget is ended before SIGKILL`, async (t) => {
+    // An onClose hook that never settles holds app.close(): the last resort
+    // fires at grace - preStop - margin/2 = 3000 - 0 - 500 = 2500 ms after SIGTERM.
+    const pod = await spawnPod({
+      ...PLAIN,
+      FIXTURE_START: start,
+      TERMINATION_GRACE_PERIOD_SECONDS: '3',
+      FIXTURE_HANG_ON_CLOSE: '1',
+      DRAIN_OPTIONS: JSON.stringify({ delayMs: 0, requestTimeoutMs: 500, cleanupTimeoutMs: 500, marginMs: 1000 })
+    })
+    t.teardown(() => { pod.kill('SIGKILL') })
+    pod.kill('SIGTERM')
+    t.same(await pod.exited.then(({ code, signal }) => [code, signal]), [1, null])
+    t.match(pod.logs.find((l) => l.drain === 'exit'), { msg: /drain still running 2500 ms after .*: exiting before SIGKILL/ })
+  })
+}
 
 for (const version of ['v4', 'v3']) {
   t.test(`signal-exit ${version}'s listeners are not an owner: the plugin drains, signal-exit's handlers still run`, async (t) => {
@@ -116,21 +125,6 @@ for (const version of ['v4', 'v3']) {
     t.ok(pod.logs.some((l) => l.msg === `signal-exit ${version} exit handler: SIGTERM`), 'signal-exit saw the raised signal and ran its exit handlers')
   })
 }
-
-t.test('a drain that overruns its budget is ended before SIGKILL', async (t) => {
-  // An onClose hook that never settles: the last resort fires at
-  // grace - preStop - margin/2 = 3000 - 0 - 500 = 2500 ms after SIGTERM.
-  const pod = await spawnPod({
-    ...PLAIN,
-    TERMINATION_GRACE_PERIOD_SECONDS: '3',
-    FIXTURE_HANG_ON_CLOSE: '1',
-    DRAIN_OPTIONS: JSON.stringify({ delayMs: 0, requestTimeoutMs: 500, cleanupTimeoutMs: 500, marginMs: 1000 })
-  })
-  t.teardown(() => { pod.kill('SIGKILL') })
-  pod.kill('SIGTERM')
-  t.equal((await pod.exited).code, 1)
-  t.match(pod.logs.find((l) => l.drain === 'exit'), { exitCode: 1, msg: /drain still running 2500 ms after SIGTERM: exiting before SIGKILL/ })
-})
 
 t.test('SIGINT outside Kubernetes: no drain delay, idle connections closed at once; a second Ctrl-C cuts', async (t) => {
   const pod = await spawnPod({ ...PLAIN, DRAIN_OPTIONS: JSON.stringify({ delayMs: 20000 }) })
