@@ -17,7 +17,7 @@
  * first: `drain()` (listen(), the plugin's own SIGTERM owner) runs the HTTP
  * drain and then calls `app.close()`; an `app.close()` called by someone else
  * (close-with-grace, fastify-cli, a test) runs the HTTP drain from a close
- * handler that Fastify runs before its own (see `drainBeforeFastifyCloses`).
+ * handler that runs before Fastify's own (see `installDrain`).
  */
 import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -89,16 +89,16 @@ export function drainControllerOf (app: FastifyInstance): DrainController | unde
   return (app as unknown as Record<symbol, DrainController | undefined>)[kDrainController]
 }
 
-/**
- * avvio's `onClose`, which Fastify exposes on every instance. avvio runs close
- * handlers last-in first-out, so one added once the app is ready runs before
- * Fastify's own, which it added while booting.
- */
 interface HttpRun {
   readonly t: Timeline
   readonly reason: string
 }
 
+/**
+ * avvio's `onClose`, which Fastify exposes on every instance. avvio runs close
+ * handlers last-in first-out, so one added once the app is ready runs before
+ * Fastify's own, which it added while booting.
+ */
 interface CloseQueue {
   onClose: (fn: () => Promise<unknown>) => unknown
 }

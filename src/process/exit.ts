@@ -1,7 +1,8 @@
 /**
- * The one place that ends the process, shared by `listen()` and the plugin's
- * own SIGTERM owner (signals.ts); both take it as a parameter so tests can
- * inject another. Nothing else in the package exits.
+ * The one place that ends the process, shared by `listen()` (its `exit`
+ * option defaults to `processEnd.exit`) and the plugin's own SIGTERM owner
+ * (signals.ts, whose `end` parameter defaults to `processEnd`): tests inject
+ * another. Nothing else in the package exits.
  */
 import type { DrainConfig } from '../drain/index.js'
 
