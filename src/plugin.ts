@@ -10,6 +10,8 @@ import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
 import { invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
+import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
+import { ownSignals } from './process/signals.js'
 
 export type { ZeroDowntimeOptions } from './config.js'
 
@@ -115,7 +117,13 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   // First results before listening, so the pod is ready at its first probe.
   app.addHook('onReady', async () => { await runner.start() })
   if (config.startup === 'listen') app.addHook('onListen', async () => { lifecycle.advance('ready') })
-  app.addHook('onClose', async () => { runner.stop() })
+  // Last: a registration that failed above leaves no process listener behind.
+  const signals = ownSignals(app, drain)
+  app.addHook('onClose', async () => {
+    runner.stop()
+    signals.release()
+  })
+  warnShortCloseGraceDelay(drainConfig)
 }
 
 export const zeroDowntime = fp(zeroDowntimePlugin, { fastify: '5.x', name: 'fastify-zero-downtime' })

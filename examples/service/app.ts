@@ -5,7 +5,7 @@
  * Every dependency is optional: without its URL it is neither created nor
  * checked, and its routes answer 501, so the service runs on a bare machine.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import pg from 'pg'
 import { Redis } from 'ioredis'
 import zeroDowntime, { amqpCheck, endEventStream, pgCheck, redisCheck, type CheckSpec, type ZeroDowntimeOptions } from 'fastify-zero-downtime'
@@ -21,8 +21,8 @@ function seconds (env: NodeJS.ProcessEnv, name: string): number | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : Number(raw) * 1000
 }
 
-export async function buildApp (env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' } })
+export async function buildApp (env: NodeJS.ProcessEnv = process.env, serverOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' }, ...serverOptions })
   const checks: Record<string, CheckSpec> = {}
 
   let pool: pg.Pool | undefined

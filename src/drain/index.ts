@@ -8,6 +8,6 @@ export {
   type GoAwayListener, type EventStreamSink, type EndEventStreamOptions, type ClosableWebSocket
 } from './long-lived.js'
 export {
-  installDrain, drainControllerOf, kDrainController,
+  installDrain, drainControllerOf, kDrainController, PROMPT_DRAIN,
   type DrainController, type DrainReport, type DrainRunOptions
 } from './sequence.js'

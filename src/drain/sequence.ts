@@ -1,5 +1,6 @@
 /**
- * The drain sequence, from SIGTERM (or `drain()`) to a stopped app:
+ * The drain sequence, from SIGTERM (or `drain()`, or `app.close()`) to a
+ * stopped app:
  *
  *   draining: readiness 503 at once, Connection: close on every response,
  *             SSE/WebSockets told to go away, consumers stop, requests served
@@ -11,6 +12,12 @@
  *   app.close() (nothing left for its 503s or idle closing to hit), then
  *   databases → caches → brokers → other, each with its own timeout
  *   stopped:  report { clean, counts, cut requests, cleanup outcomes }
+ *
+ * Two entries share these steps, and each step runs once whichever comes
+ * first: `drain()` (listen(), the plugin's own SIGTERM owner) runs the HTTP
+ * drain and then calls `app.close()`; an `app.close()` called by someone else
+ * (close-with-grace, fastify-cli, a test) runs the HTTP drain from a close
+ * handler that runs before Fastify's own (see `installDrain`).
  */
 import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -30,7 +37,18 @@ const PROGRESS_INTERVAL_MS = 1000
 export interface DrainRunOptions {
   /** Overrides the configured drain delay for this run (an uncaught error drains with 0). */
   delayMs?: number
+  /** Overrides `drain.idleCloseMs` for this run (0: idle connections close at once). */
+  idleCloseMs?: number
 }
+
+/**
+ * A drain with no endpoint to wait for: no delay, idle connections closed at
+ * once, like Fastify's own close; in-flight requests still finish with
+ * `Connection: close` and the cleanups run in order. How an `app.close()`
+ * that no termination signal announced drains (a test's teardown, an
+ * embedding app), and a developer's Ctrl-C outside Kubernetes.
+ */
+export const PROMPT_DRAIN: Readonly<DrainRunOptions> = Object.freeze({ delayMs: 0, idleCloseMs: 0 })
 
 export interface DrainReport {
   /** True when nothing had to be cut at the deadline and every cleanup succeeded. */
@@ -60,6 +78,12 @@ export interface DrainController {
   addCleanup (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number): void
   /** Cuts every connection left now (a second signal); the running drain then finishes unclean. */
   abort (reason: string): void
+  /**
+   * A termination signal reached the process and another owner handles it:
+   * an `app.close()` from now on drains like `drain(reason, options)` would,
+   * instead of as a programmatic close.
+   */
+  announce (reason: string, options: DrainRunOptions): void
   readonly config: DrainConfig
 }
 
@@ -70,6 +94,20 @@ export function drainControllerOf (app: FastifyInstance): DrainController | unde
   return (app as unknown as Record<symbol, DrainController | undefined>)[kDrainController]
 }
 
+interface HttpRun {
+  readonly t: Timeline
+  readonly reason: string
+}
+
+/**
+ * avvio's `onClose`, which Fastify exposes on every instance. avvio runs close
+ * handlers last-in first-out, so one added once the app is ready runs before
+ * Fastify's own, which it added while booting.
+ */
+interface CloseQueue {
+  onClose: (fn: () => Promise<unknown>) => unknown
+}
+
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
   const tracker = new ConnectionTracker(app.server)
   const goAway = new GoAwayRegistry(app.log)
@@ -77,15 +115,38 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   const cutNow = new AbortController()
   const cut: CutRequest[] = []
   let cleanupResults: readonly CleanupResult[] = []
-  let running: Promise<DrainReport> | undefined
+  let http: Promise<HttpRun> | undefined
+  let report: Promise<DrainReport> | undefined
+  let announced: { reason: string, options: DrainRunOptions } | undefined
   let timeline: Timeline | undefined
 
-  // Runs on app.close(), which the drain calls once no connection is left;
-  // also when the app is closed directly (tests, embedding).
+  /** The HTTP part of the drain, once, whichever entry comes first. */
+  function drainHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
+    http ??= runHttp(reason, options)
+    return http
+  }
+
+  function drainForClose (): Promise<HttpRun> {
+    return drainHttp(announced?.reason ?? 'app.close() called', announced?.options ?? PROMPT_DRAIN)
+  }
+
+  // An app.close() someone else calls drains HTTP before Fastify's own close
+  // handler starts: that handler marks the app closing (from then on every
+  // request gets Fastify's 503 with its default return503OnClosing) and runs
+  // preClose hooks under pluginTimeout (10 s by default; a longer hook is
+  // abandoned, and Fastify goes on closing idle sockets and running onClose
+  // hooks while requests are in flight). The preClose hook only matters for
+  // an app closed before it was ever ready: nothing listens then.
+  app.addHook('onReady', async () => { (app as unknown as CloseQueue).onClose(drainForClose) })
+  // Resolving with a value would be taken as the hook's error.
+  app.addHook('preClose', async () => { await drainForClose() })
+  // After Fastify's close handler: HTTP is drained, the listener closed.
   app.addHook('onClose', async () => {
     lifecycle.advance('closing')
     cleanupResults = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
     lifecycle.advance('stopped')
+    // When app.close() was the entry, nothing else completes the report.
+    report ??= drainForClose().then((run) => finish(run, false))
   })
 
   function cutRemaining (t: Timeline, why: string): void {
@@ -99,7 +160,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   }
 
   /** Resolves once no connection is left, closing those that stay idle; or when the deadline cut them. */
-  function httpDrained (t: Timeline): Promise<void> {
+  function httpDrained (t: Timeline, idleCloseMs: number): Promise<void> {
     return new Promise((resolve) => {
       let idleTimer: NodeJS.Timeout | undefined
       const progress = setTimeout(() => {
@@ -116,9 +177,9 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       const closeIdle = (): void => {
         idleTimer = undefined
         const before = tracker.stats.idleClosed
-        const nextDueMs = tracker.closeIdle(config.idleCloseMs)
+        const nextDueMs = tracker.closeIdle(idleCloseMs)
         const closed = tracker.stats.idleClosed - before
-        if (closed > 0) t.info('idle-closed', `closed ${closed} connection(s) idle for ${config.idleCloseMs} ms`, { closed })
+        if (closed > 0) t.info('idle-closed', `closed ${closed} connection(s) idle for ${idleCloseMs} ms`, { closed })
         if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
       }
       tracker.onChange = () => {
@@ -132,12 +193,14 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     })
   }
 
-  async function run (reason: string, options: DrainRunOptions): Promise<DrainReport> {
+  async function runHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
     const t = timeline = new Timeline(app.log)
-    const delayMs = options.delayMs ?? config.delayMs
+    // A pod that never was ready was never an endpoint: nothing to wait for.
+    const delayMs = options.delayMs ?? (lifecycle.state === 'ready' ? config.delayMs : 0)
+    const idleCloseMs = options.idleCloseMs ?? config.idleCloseMs
     lifecycle.advance('draining')
     t.info('signal', `drain started: ${reason}`, {
-      reason, delayMs, idleCloseMs: config.idleCloseMs, deadlineMs: config.httpDeadlineMs
+      reason, delayMs, idleCloseMs, deadlineMs: config.httpDeadlineMs
     })
     tracker.startRetiring()
     const goAways = goAway.fire()
@@ -150,7 +213,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     }, config.httpDeadlineMs).unref()
 
     // Ref'ed: the delay is part of the drain, which must run to its end even
-    // when nothing else holds the event loop (an app that never listened).
+    // when nothing else holds the event loop.
     await sleep(delayMs, undefined, { signal: cutNow.signal }).catch(() => {})
     t.info('delay-over', 'drain delay over', { ...tracker.counts })
     lifecycle.advance('closing')
@@ -158,24 +221,20 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     // closeIdleConnections(): closing idle keep-alive sockets races clients.
     if (app.server.listening) NetServer.prototype.close.call(app.server)
     t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', { ...tracker.counts })
-    await httpDrained(t)
+    await httpDrained(t, idleCloseMs)
     clearTimeout(deadline)
     t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats })
+    return { t, reason }
+  }
 
-    let closeFailed = false
-    try {
-      await app.close()
-    } catch (err) {
-      closeFailed = true
-      t.error('close-error', 'app.close() failed', { error: describeError(err) })
-    }
+  function finish ({ t, reason }: HttpRun, closeFailed: boolean): DrainReport {
     const { discarded } = tracker
     if (discarded.length > 0) {
       t.error('cut', `${discarded.length} pipelined request(s) read after their connection's last response could not be answered`, { reason: 'pipelined after Connection: close', requests: discarded })
       cut.push(...discarded)
     }
     const { servedDuringDrain, ...connections } = tracker.stats
-    const report: DrainReport = Object.freeze({
+    const result: DrainReport = Object.freeze({
       clean: cut.length === 0 && connections.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
       reason,
       durationMs: t.elapsedMs,
@@ -184,21 +243,34 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       cut,
       cleanup: cleanupResults
     })
-    t.info('stopped', report.clean ? 'drain finished clean' : 'drain finished, not clean', { ...report })
-    return report
+    t.info('stopped', result.clean ? 'drain finished clean' : 'drain finished, not clean', { ...result })
+    return result
   }
 
   const controller: DrainController = {
     drain (reason = 'drain() called', options = {}) {
       // Thrown, not a rejection: a delay past a timer's limit would fire at once.
       durationMs(options.delayMs, 'drain() option "delayMs"', true)
-      running ??= run(reason, options)
-      return running
+      report ??= (async () => {
+        const run = await drainHttp(reason, options)
+        let closeFailed = false
+        try {
+          await app.close()
+        } catch (err) {
+          closeFailed = true
+          run.t.error('close-error', 'app.close() failed', { error: describeError(err) })
+        }
+        return finish(run, closeFailed)
+      })()
+      return report
     },
     onGoAway: (fn) => goAway.on(fn),
     addCleanup: (phase, name, fn, timeoutMs) => { cleanup.add(phase, name, fn, timeoutMs) },
     abort (reason) {
       cutRemaining(timeline ??= new Timeline(app.log), reason)
+    },
+    announce (reason, options) {
+      announced ??= { reason, options }
     },
     config
   }

@@ -1,7 +1,8 @@
 /**
  * The one place that owns the process: starts the server, turns SIGTERM and
  * SIGINT (via close-with-grace) into the drain, and exits — 0 after a clean
- * drain, 1 after a forced one or an error. The plugin itself never exits.
+ * drain, 1 after a forced one or an error. The plugin itself never exits; its
+ * own SIGTERM owner (signals.ts) sees these listeners and stands aside.
  *
  * close-with-grace calls `process.exit` itself in four places (after the
  * callback settles, on its own timeout, after a second signal, after a second
@@ -12,6 +13,8 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { drainControllerOf } from '../drain/index.js'
+import { lastResortMs, processEnd } from './exit.js'
+import { runOptionsFor } from './signals.js'
 
 export interface ListenOptions extends Omit<FastifyListenOptions, 'signal'> {
   /** Ends the process; injectable for tests. Default `process.exit`. */
@@ -25,25 +28,11 @@ export interface ListenHandle {
   close (): void
 }
 
-/**
- * Share of the margin left between the last-resort exit and SIGKILL: the
- * drain's own deadline already ends HTTP and cleanup a full margin before it.
- */
-const GUARD_MARGIN_SHARE = 0.5
+const never = async (): Promise<never> => await new Promise<never>(() => {})
 
 export async function listen (app: FastifyInstance, options: ListenOptions = {}): Promise<ListenHandle> {
-  const { exit = process.exit, ...listenOptions } = options
+  const { exit = processEnd.exit, ...listenOptions } = options
   if (typeof exit !== 'function') throw new TypeError('fastify-zero-downtime: listen option "exit" must be a function')
-  // Loads plugins: a timing budget that cannot fit is refused here, before listening.
-  await app.ready()
-  const drain = drainControllerOf(app)
-  if (drain === undefined) {
-    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
-  }
-  // The signal handlers are installed in the same tick as the listen starts:
-  // installed after it resolves, a SIGTERM in between would kill the process
-  // without a drain.
-  const listening = app.listen(listenOptions)
   let exited = false
   const end = (code: number): void => {
     if (exited) return
@@ -53,9 +42,19 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     // of the timeline is not lost.
     exit(code)
   }
-  const { config } = drain
-  const guardMs = config.gracePeriodMs - config.preStopSleepMs - config.marginMs * GUARD_MARGIN_SHARE
+  // Loads the plugins without starting (a timing budget that cannot fit is
+  // refused here); the startup checks run in app.ready() below.
+  await app.after()
+  const drain = drainControllerOf(app)
+  if (drain === undefined) {
+    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
+  }
+  let listening: Promise<string> | undefined
+  let stopping = false
 
+  // Installed before the start: a SIGTERM while the startup checks run ends
+  // the start here (the drain stops the checks; the server never listens)
+  // instead of killing the process with no cleanup.
   const grace = closeWithGrace({
     delay: false,
     logger: false,
@@ -72,27 +71,31 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
       end(1)
     }
   }, async ({ signal, err }) => {
-    // A signal that arrives while the server is still starting drains it once it listens.
+    stopping = true
+    // A listen under way is only a bind away: the drain then closes that listener.
     await Promise.allSettled([listening])
     if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
     // Last resort, ref'ed on purpose: the drain bounds HTTP and its cleanups,
-    // but not the app's own onClose hooks; one that hangs must not hold the
-    // pod until SIGKILL.
+    // but not the app's own onClose hooks.
+    const guardMs = lastResortMs(drain.config)
     const guard = setTimeout(() => {
       app.log.error({ drain: 'exit' }, `drain still running ${guardMs} ms after it started: exiting before SIGKILL`)
       end(1)
     }, guardMs)
     const reason = signal ?? (err !== undefined ? 'uncaught error' : 'close() called')
-    const report = await drain.drain(reason, err !== undefined ? { delayMs: 0 } : {})
+    const report = await drain.drain(reason, err !== undefined ? { delayMs: 0 } : runOptionsFor(signal))
     clearTimeout(guard)
     end(err === undefined && report.clean ? 0 : 1)
     // Never settle: close-with-grace would call process.exit itself.
-    return await new Promise<never>(() => {})
+    return await never()
   })
 
   let address: string
   try {
-    address = await listening
+    await app.ready()
+    // Stopped during the start: the drain is running and will exit.
+    if (stopping) return await never()
+    address = await (listening = app.listen(listenOptions))
   } catch (err) {
     grace.uninstall()
     throw err
