@@ -142,11 +142,14 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   app.addHook('preClose', async () => { await drainForClose() })
   // After Fastify's close handler: HTTP is drained, the listener closed.
   app.addHook('onClose', async () => {
+    // The dependencies close after the last connection, whichever close
+    // handler ran first: awaited here rather than assumed from avvio's order.
+    const run = await drainForClose()
     lifecycle.advance('closing')
     cleanupResults = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
     lifecycle.advance('stopped')
     // When app.close() was the entry, nothing else completes the report.
-    report ??= drainForClose().then((run) => finish(run, false))
+    report ??= Promise.resolve(finish(run, false))
   })
 
   function cutRemaining (t: Timeline, why: string): void {
