@@ -5,6 +5,7 @@ import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntime
 import { installDrain, resolveDrainConfig, type DrainController } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
+import { loggableError } from './health/scrub.js'
 import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
@@ -103,7 +104,7 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
       (decorator.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
     } catch (err) {
       // A throwing app listener must not break the drain or the checks that emitted it.
-      app.log.error({ err }, `a zeroDowntime "${event}" listener threw`)
+      app.log.error({ error: loggableError(err) }, `a zeroDowntime "${event}" listener threw`)
     }
   }
   runner.on('check', (result, previous) => { relay('check', result, previous) })

@@ -189,7 +189,7 @@ t.test('status changes are logged (scrubbed) and emitted; a throwing listener is
   await app.register(zeroDowntime, { checks: { db: () => { if (!healthy) throw new Error('down at redis://:pw@cache:6379') } }, checkIntervalMs: 20, pressure: false })
   const events: Array<[string, string]> = []
   app.zeroDowntime.on('check', (result: CheckResult, previous: CheckResult) => { events.push([previous.pending ? 'pending' : previous.status, result.status]) })
-  app.zeroDowntime.once('check', () => { throw new Error('listener bug') })
+  app.zeroDowntime.once('check', () => { throw new Error('listener bug with postgres://u:s3cret@db/x') })
   // Listening keeps the process alive while we wait: the refresh timers are unref'ed.
   await app.listen({ port: 0, host: '127.0.0.1' })
   const passed = nextResult(app, 'db', 'pass')
@@ -201,7 +201,9 @@ t.test('status changes are logged (scrubbed) and emitted; a throwing listener is
   t.equal(warn?.level, 40)
   t.equal(warn?.output, 'down at redis://[redacted]')
   t.ok(lines.find((l) => l.msg === 'health check "db" passes' && l.level === 30))
-  t.ok(lines.find((l) => l.msg === 'a zeroDowntime "check" listener threw' && l.level === 50))
+  const threw = lines.find((l) => l.msg === 'a zeroDowntime "check" listener threw' && l.level === 50)
+  t.match(threw, { error: { type: 'Error', message: 'listener bug with postgres://[redacted]', stack: /^Error: listener bug with postgres:\/\/\[redacted\]\n\s+at / } })
+  t.notOk(JSON.stringify(threw).includes('s3cret'), 'the listener error is scrubbed, stack included')
 })
 
 t.test('no unhandled rejections in the whole file', async (t) => {

@@ -31,7 +31,7 @@ t.test('an uncaught error drains without delay and exits 1', async (t) => {
   t.equal(await inFlight(pod.port, '/crash'), '200')
   const exit = await pod.exited
   t.equal(exit.code, 1)
-  t.match(pod.logs.find((l) => l.msg === 'uncaught error: draining without delay'), { err: { message: 'boom: uncaught #1' } })
+  t.match(pod.logs.find((l) => l.msg === 'uncaught error: draining without delay'), { error: { type: 'Error', message: 'boom: uncaught #1' } })
   t.match(pod.logs.find((l) => l.drain === 'signal'), { reason: 'uncaught error', delayMs: 0 })
   const stopped = pod.logs.find((l) => l.drain === 'stopped')
   t.match(stopped, { clean: true }, 'the drain itself was clean; the error makes the exit code 1')
@@ -45,7 +45,7 @@ t.test('a second uncaught error while draining cuts what is left and exits 1', a
   t.equal(await inFlight(pod.port, '/crash?times=2'), '200')
   t.equal((await pod.exited).code, 1)
   t.equal(await slow, 'ECONNRESET')
-  t.match(pod.logs.find((l) => l.msg === 'second uncaught error while draining'), { err: { message: 'boom: uncaught #2' } })
+  t.match(pod.logs.find((l) => l.msg === 'second uncaught error while draining'), { error: { type: 'Error', message: 'boom: uncaught #2' } })
   t.match(pod.logs.find((l) => l.drain === 'cut'), { reason: 'second uncaught error', requests: [{ url: '/slow?ms=30000' }] })
 })
 

@@ -5,7 +5,7 @@ import net from 'node:net'
 import t from 'tap'
 import Fastify from 'fastify'
 import zeroDowntime from '../src/index.js'
-import { describeError, MAX_INPUT, MAX_OUTPUT, scrub } from '../src/health/scrub.js'
+import { describeError, loggableError, MAX_INPUT, MAX_OUTPUT, scrub } from '../src/health/scrub.js'
 import { drainApp } from './fixtures/drain/app.js'
 import type { LogLine } from './fixtures/drain/harness.js'
 
@@ -109,4 +109,22 @@ t.test('the drain log and its report are scrubbed: cleanup errors, close errors,
   t.match(logs.find((l) => l.drain === 'go-away'), { error: 'ws close failed: Authorization: [redacted]' })
   const drainLog = JSON.stringify(logs.filter((l) => l.drain !== undefined))
   t.notOk(drainLog.includes('s3cret'), 'no password, token or connection string in the drain log')
+})
+
+t.test('loggableError: an app error logged with its stack, scrubbed line by line, bounded, never throwing', async (t) => {
+  const err = new Error('connect failed for postgres://u:s3cret@db/x')
+  const logged = loggableError(err)
+  t.equal(logged.type, 'Error')
+  t.equal(logged.message, 'connect failed for postgres://[redacted]')
+  t.match(logged.stack, /^Error: connect failed for postgres:\/\/\[redacted\]\n\s+at /)
+  t.notOk(JSON.stringify(logged).includes('s3cret'))
+  const deep = new Error('x')
+  deep.stack = 'Error: x\n' + '    at f (password=s3cret)\n'.repeat(1000)
+  const bounded = loggableError(deep)
+  t.ok(bounded.stack!.split('\n').length <= 20, 'a bounded number of stack lines')
+  t.notOk(bounded.stack!.includes('s3cret'))
+  t.same(loggableError('DB_PASSWORD=s3cret'), { type: 'string', message: 'DB_PASSWORD=[redacted]' })
+  const hostile = new Error('m')
+  Object.defineProperty(hostile, 'name', { get () { throw new Error('getter') } })
+  t.equal(loggableError(hostile).type, 'unknown', 'a throwing getter is survived')
 })

@@ -143,3 +143,25 @@ export function describeError (err: unknown): string {
     return 'threw a value that could not be described'
   }
 }
+
+/** Stack frames kept in a logged error: enough to find the throw, bounded whatever the value. */
+const MAX_STACK_LINES = 20
+
+/**
+ * The `error` of a log line about an app's own error (an uncaught exception, a
+ * throwing event listener): what pino's serializer would print, scrubbed like
+ * everything else (an uncaught driver error quotes its connection string as
+ * readily as a check's does), the stack kept line by line. Never throws.
+ */
+export function loggableError (err: unknown): { type: string, message: string, stack?: string } {
+  const message = describeError(err)
+  try {
+    if (!types.isNativeError(err)) return { type: typeof err, message }
+    const type = scrub(String(err.name))
+    return typeof err.stack === 'string'
+      ? { type, message, stack: err.stack.split('\n', MAX_STACK_LINES).map(scrub).join('\n') }
+      : { type, message }
+  } catch {
+    return { type: 'unknown', message }
+  }
+}

@@ -13,6 +13,7 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { drainControllerOf } from '../drain/index.js'
+import { loggableError } from '../health/scrub.js'
 import { lastResortMs, processEnd } from './exit.js'
 import { runOptionsFor } from './signals.js'
 
@@ -66,7 +67,7 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
       end(1)
     },
     onSecondError (err) {
-      app.log.error({ err }, 'second uncaught error while draining')
+      app.log.error({ error: loggableError(err) }, 'second uncaught error while draining')
       drain.abort('second uncaught error')
       end(1)
     }
@@ -74,7 +75,7 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     stopping = true
     // A listen under way is only a bind away: the drain then closes that listener.
     await Promise.allSettled([listening])
-    if (err !== undefined) app.log.error({ err }, 'uncaught error: draining without delay')
+    if (err !== undefined) app.log.error({ error: loggableError(err) }, 'uncaught error: draining without delay')
     // Last resort, ref'ed on purpose: the drain bounds HTTP and its cleanups,
     // but not the app's own onClose hooks.
     const guardMs = lastResortMs(drain.config)
