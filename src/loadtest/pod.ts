@@ -35,6 +35,7 @@ export async function probeOnce (port: number, path: string, timeoutMs: number):
 }
 
 const LOG_TAIL_LINES = 40
+const MAX_LINE = 1024 * 1024
 
 export class Pod {
   readonly name: string
@@ -83,10 +84,13 @@ export class Pod {
       this.#logTail.splice(0, this.#logTail.length - LOG_TAIL_LINES)
     }
     this.#child.stdout?.on('data', keep)
+    // Whole lines only (a chunk may end mid-line); a line longer than any
+    // drain report is dropped rather than buffered without bound.
     let partial = ''
     this.#child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n')
       partial = lines.pop() ?? ''
+      if (partial.length > MAX_LINE) partial = ''
       for (const line of lines) this.drainReport = stoppedReport(line) ?? this.drainReport
     })
     this.#child.stderr?.on('data', keep)
