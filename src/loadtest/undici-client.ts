@@ -9,11 +9,9 @@
  * a pod here (the report shows `?`); the pods' own drain reports still say
  * how each connection ended.
  */
-import { setMaxListeners } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool } from 'undici'
 import { failureOf, type Outcome } from './accounting.js'
-import type { ClosedLoopOptions, Load, Target } from './http-client.js'
+import { clientLoops, type ClosedLoopOptions, type Load, type Target } from './http-client.js'
 
 /** undici's error codes in the kinds the report shows. */
 export function undiciFailureOf (err: Error & { code?: string }): Outcome {
@@ -28,24 +26,20 @@ export function undiciFailureOf (err: Error & { code?: string }): Outcome {
   }
 }
 
-/** A pause after a failure, so a client that keeps failing does not spin. */
-const BACKOFF_MS = 50
-
 export function undiciLoop (target: Target, opts: ClosedLoopOptions): Load {
-  let stopping = false
-  const abort = new AbortController()
-  setMaxListeners(0, abort.signal)
   const pool = new Pool(`http://${target.host}:${target.port}`, {
     headersTimeout: target.requestTimeoutMs,
     bodyTimeout: target.requestTimeoutMs
   })
-  const think = opts.thinkMs ?? 0
-  const once = async (): Promise<Outcome> => {
+  const { method, path, body } = opts.request
+  const headers = body === undefined ? {} : { 'content-type': 'application/json' }
+  const sendOne = async (): Promise<Outcome> => {
     const start = target.recorder.send()
     let outcome: Outcome
     try {
-      const res = await pool.request({ method: opts.request.method, path: opts.request.path, body: opts.request.body, headers: opts.request.body === undefined ? {} : { 'content-type': 'application/json' } })
-      await res.body.dump()
+      const res = await pool.request({ method, path, body, headers })
+      // Read to the end: a body cut midway rejects here, and is a failure.
+      await res.body.text()
       outcome = { kind: 'response', status: res.statusCode }
     } catch (err) {
       outcome = undiciFailureOf(err as Error & { code?: string })
@@ -53,21 +47,5 @@ export function undiciLoop (target: Target, opts: ClosedLoopOptions): Load {
     target.recorder.settle(start, outcome, undefined)
     return outcome
   }
-  const client = async (): Promise<void> => {
-    while (!stopping) {
-      const outcome = await once()
-      const failed = outcome.kind !== 'response' || outcome.status >= 300
-      const pause = (failed ? BACKOFF_MS : 0) + (think > 0 ? Math.random() * think : 0)
-      if (pause > 0) await sleep(pause, undefined, { signal: abort.signal }).catch(() => {})
-    }
-  }
-  const clients = Array.from({ length: opts.connections }, client)
-  return {
-    async stop () {
-      stopping = true
-      abort.abort()
-      await Promise.all(clients)
-      await pool.close()
-    }
-  }
+  return clientLoops(opts, sendOne, async () => { await pool.close() })
 }
