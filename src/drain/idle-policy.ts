@@ -89,11 +89,13 @@ export class IdleClosePolicy<K> {
     let next: number | undefined
     const soonest = (ms: number): void => { next = next === undefined ? ms : Math.min(next, ms) }
     const busy = new Set<string>()
+    const timedOut = new Set<K>()
     for (const [key, closing] of this.#closing) {
       if (!idle.has(key)) {
         this.#closing.delete(key)
       } else if (now - closing.since >= this.#spacingMs) {
         this.#closing.delete(key)
+        timedOut.add(key)
         destroy.push(key)
       } else {
         busy.add(closing.address)
@@ -103,7 +105,7 @@ export class IdleClosePolicy<K> {
     // The one due socket idle longest per free address.
     const oldest = new Map<string, { key: K, idleSince: number }>()
     for (const [key, socket] of idle) {
-      if (this.#closing.has(key) || destroy.includes(key)) continue
+      if (this.#closing.has(key) || timedOut.has(key)) continue
       const dueIn = socket.idleSince + this.#idleCloseMs - now
       if (dueIn > 0) {
         soonest(dueIn)
