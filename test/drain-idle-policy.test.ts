@@ -63,7 +63,9 @@ t.test('the keep-alive hint: whole seconds, at least one before idle closing, ne
   t.equal(keepAliveHintMs(5000, 72000), 4000)
   t.equal(keepAliveHintMs(5999, 72000), 4000)
   t.equal(keepAliveHintMs(15000, 5000), 5000, 'the server closes at 5 s: never advertise longer')
-  t.equal(keepAliveHintMs(1999, 72000), 0, 'less than a whole second left: no header')
+  t.equal(keepAliveHintMs(4000, 72000), 3000)
+  t.equal(keepAliveHintMs(3999, 72000), 0, 'a hint under 3 s would turn keep-alive off for undici (it subtracts 2 s): no header')
+  t.equal(keepAliveHintMs(15000, 2000), 0, 'nor when the server itself keeps sockets under 3 s')
   t.equal(keepAliveHintMs(0, 72000), 0)
 })
 

@@ -21,13 +21,20 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
 /**
+ * Clients subtract a safety margin from the hint (undici 2 s, Node's Agent
+ * with a timeout 1 s) and stop reusing sockets at all when nothing is left:
+ * a shorter hint would turn keep-alive off for them.
+ */
+const MIN_HINT_SECONDS = 3
+
+/**
  * The advertised timeout in ms for a drain that closes idle connections after
  * `idleCloseMs`: whole seconds, at least one second earlier, never more than
- * the server really keeps a socket; 0 (no header) when that leaves nothing.
+ * the server really keeps a socket; 0 (no header) below MIN_HINT_SECONDS.
  */
 export function keepAliveHintMs (idleCloseMs: number, serverKeepAliveTimeoutMs: number): number {
   const seconds = Math.min(Math.floor(idleCloseMs / 1000) - 1, Math.floor(serverKeepAliveTimeoutMs / 1000))
-  return seconds >= 1 ? seconds * 1000 : 0
+  return seconds >= MIN_HINT_SECONDS ? seconds * 1000 : 0
 }
 
 /** Installs the hint on every response of `server`; returns the advertised ms (0: none). */
