@@ -44,6 +44,6 @@ t.test('the process exits within a few hundred ms of its last connection closing
   const afterLastClose = exit.at - closedAt
   t.ok(afterLastClose < 1000, `exited ${afterLastClose} ms after the last connection closed`)
   const stopped = pod.logs.find((l) => l.drain === 'stopped') as LogLine & { connections: { retired: number, idleClosed: number, forced: number } }
-  t.same(stopped.connections, { retired: 1, idleClosed: 0, forced: 0 })
+  t.same(stopped.connections, { retired: 1, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 })
   t.match(pod.logs.find((l) => l.drain === 'signal'), { delayMs: 0 }, 'no in-app delay when a preStop sleep is declared')
 })

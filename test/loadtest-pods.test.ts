@@ -10,6 +10,7 @@ import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
 import { progressLine, progressPrinter } from '../src/loadtest/output.js'
 import { groupFailures, htmlReport, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
 import { Timeline } from '../src/loadtest/events.js'
+import { podEndings, stoppedReport } from '../src/loadtest/endings.js'
 import { freePort, Pod } from '../src/loadtest/pod.js'
 import { runScenario } from '../src/loadtest/run.js'
 import { selectScenarios } from '../src/loadtest/scenarios.js'
@@ -112,7 +113,7 @@ t.test('run() of each command reports bad flags with exit code 2; an unusable --
 })
 
 t.test('report details: failures before any pod event, unaccounted requests', async (t) => {
-  const r = { scenario: 's', description: 'd', label: 'service', command: ['x'], proxy: 'l7', durationMs: 1000, counts: { sent: 3, ok: 1, statuses: {}, failed: { reset: 1 } }, dropped: 1, unsettled: 1, latencyMs: { p50: 1, p99: 2 }, failures: [{ at: 10, kind: 'reset' }], events: [{ at: 500, type: 'sigterm' as const, pod: 'p', version: 'v1' }], throughput: [1], drops: [1], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 } }
+  const r = { scenario: 's', description: 'd', label: 'service', command: ['x'], proxy: 'l7', durationMs: 1000, counts: { sent: 3, ok: 1, statuses: {}, failed: { reset: 1 } }, dropped: 1, unsettled: 1, latencyMs: { p50: 1, p99: 2 }, failures: [{ at: 10, kind: 'reset' }], events: [{ at: 500, type: 'sigterm' as const, pod: 'p', version: 'v1' }], throughput: [1], drops: [1], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods: [] }
   t.same(groupFailures(r), [{ count: 1, kind: 'reset', pod: '?', after: 'start', fromS: 0.01, toS: 0.01 }])
   t.match(textReport([r]), /s \/ service: 1 requests unaccounted for \(accounting bug\)/)
   t.equal(verdict([r], 'other'), false, 'broken accounting fails whatever the label')
@@ -153,4 +154,28 @@ t.test('flags: help, bad values, strategy arithmetic', async (t) => {
   const p = io(true)
   progressPrinter(p).clear()
   t.equal(p.err(), '\r\x1b[K')
+})
+
+t.test('per-pod connection endings: read from the drain\'s stopped line, shown in the text and HTML reports', async (t) => {
+  const line = JSON.stringify({ level: 30, drain: 'stopped', connections: { retired: 5, closedByClient: 2, idleClosed: 3, stalledClosed: 1, forced: 0 }, cut: [{ method: 'GET', url: '/', ageMs: 1 }] })
+  t.same(stoppedReport(line), { endings: { retired: 5, closedByClient: 2, idleClosed: 3, stalledClosed: 1, forced: 0 }, cut: 1 })
+  t.equal(stoppedReport('{"drain":"progress","msg":"stopped"}'), undefined, 'another step')
+  t.equal(stoppedReport('stopped, not JSON'), undefined)
+  t.same(stoppedReport('{"drain":"stopped","connections":{"retired":"x"}}')?.endings, { retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }, 'odd values count as 0')
+  const events = [
+    { at: 1000, type: 'deleted' as const, pod: 'web-v1-1', version: 'v1' },
+    { at: 11000, type: 'exited' as const, pod: 'web-v1-1', version: 'v1' },
+    { at: 1000, type: 'deleted' as const, pod: 'base-1', version: 'v1' },
+    { at: 2000, type: 'exited' as const, pod: 'base-1', version: 'v1' }
+  ]
+  const pods = podEndings([{ name: 'web-v1-1', drainReport: stoppedReport(line) }, { name: 'base-1' }, { name: 'web-v2-2' }], events)
+  t.same(pods.map((p) => p.goneAfterDeletionMs), [10000, 1000, undefined])
+  const r = { scenario: 'idle-pool', description: 'd', label: 'service', command: ['x'], proxy: 'l4', durationMs: 1000, counts: { sent: 1, ok: 1, statuses: {}, failed: {} }, dropped: 0, unsettled: 0, latencyMs: { p50: 1, p99: 2 }, failures: [], events, throughput: [1], drops: [0], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods }
+  const text = textReport([r])
+  t.match(text, /web-v1-1: gone 10\.0 s after deletion; 5 retired, 2 closed by client, 3 idle-closed, 1 stalled, 0 cut \(1 request\(s\)\)/)
+  t.match(text, /base-1: gone 1\.0 s after deletion; no drain report/)
+  t.notMatch(text, /web-v2-2/, 'a pod not deleted during the run has no ending row')
+  const html = htmlReport(jsonReport([r], 'service', new Date(0)), 'service')
+  t.match(html, /<tr><td>web-v1-1<\/td><td>10\.0 s<\/td><td>5<\/td><td>2<\/td><td>3<\/td><td>1<\/td><td>0<\/td><td>1<\/td><\/tr>/)
+  t.match(html, /<tr><td>base-1<\/td><td>1\.0 s<\/td><td>-<\/td>/)
 })

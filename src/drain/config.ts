@@ -30,6 +30,16 @@ export interface DrainOptions {
    * endpoint is removed) sooner. Default 5000.
    */
   idleCloseMs?: number
+  /**
+   * The exit-time versus risk trade-off of closing idle connections: idle
+   * connections of one client address are closed one at a time, least
+   * recently used first, the next only once the client's own close of the
+   * previous one arrived or after this long (a peer that never answers a
+   * FIN). Longer waits out slower clients (less risk of a request crossing
+   * the close); 0 closes every due idle connection at once (fastest exit,
+   * the most resets with LIFO pools such as Node's http.Agent). Default 250.
+   */
+  idleCloseSpacingMs?: number
   /** Overrides `TERMINATION_GRACE_PERIOD_SECONDS` (default 30 s). */
   gracePeriodMs?: number
   /** Overrides `PRESTOP_SLEEP_SECONDS` (default 0: no preStop). */
@@ -43,6 +53,7 @@ export interface DrainConfig {
   readonly cleanupTimeoutMs: number
   readonly marginMs: number
   readonly idleCloseMs: number
+  readonly idleCloseSpacingMs: number
   readonly gracePeriodMs: number
   readonly preStopSleepMs: number
   /** Milliseconds after SIGTERM at which remaining HTTP work is cut. */
@@ -58,12 +69,13 @@ export const DRAIN_DEFAULTS = Object.freeze({
   cleanupTimeoutMs: 5000,
   marginMs: 2000,
   idleCloseMs: 5000,
+  idleCloseSpacingMs: 250,
   gracePeriodSeconds: 30,
   preStopSleepSeconds: 0
 })
 
 const KNOWN: ReadonlySet<string> = new Set<keyof DrainOptions>([
-  'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'gracePeriodMs', 'preStopSleepMs'
+  'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'idleCloseSpacingMs', 'gracePeriodMs', 'preStopSleepMs'
 ])
 
 function duration (options: Record<string, unknown>, key: keyof DrainOptions, allowZero: boolean): number | undefined {
@@ -85,6 +97,7 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
   const cleanupTimeoutMs = duration(options, 'cleanupTimeoutMs', false) ?? DRAIN_DEFAULTS.cleanupTimeoutMs
   const marginMs = duration(options, 'marginMs', true) ?? DRAIN_DEFAULTS.marginMs
   const idleCloseMs = duration(options, 'idleCloseMs', true) ?? DRAIN_DEFAULTS.idleCloseMs
+  const idleCloseSpacingMs = duration(options, 'idleCloseSpacingMs', true) ?? DRAIN_DEFAULTS.idleCloseSpacingMs
 
   const budget = timingBudget({ gracePeriodMs, preStopSleepMs, drainDelayMs: delayMs, requestTimeoutMs, cleanupTimeoutMs, marginMs })
   if (!budget.fits) {
@@ -98,6 +111,7 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
     cleanupTimeoutMs,
     marginMs,
     idleCloseMs,
+    idleCloseSpacingMs,
     gracePeriodMs,
     preStopSleepMs,
     httpDeadlineMs: budget.httpDeadlineMs,

@@ -25,6 +25,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../health/scrub.js'
+import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
 
 interface Exchange {
   readonly req: IncomingMessage
@@ -39,7 +40,8 @@ interface Pipelined {
   readonly res: ServerResponse
 }
 
-interface Connection {
+/** Exported for the idle policy's type only: its fields are the tracker's. */
+export interface Connection {
   readonly socket: Socket
   readonly exchanges: Set<Exchange>
   /** Epoch ms since which no request is in flight (connection time at first). */
@@ -52,6 +54,12 @@ interface Connection {
   pipelined: Pipelined[]
   /** During the drain: the request read last, the only one answered with `Connection: close`. */
   tail: Exchange | undefined
+  /** A `Connection: close` response went out: Node ends the socket after it. */
+  closeAnnounced: boolean
+  /** Half-closed by the drain (idle): waiting for its client's own close. */
+  idleClosing: boolean
+  /** Epoch ms since which bytes of a request arrived without complete headers (undefined: none). */
+  partialSince: number | undefined
 }
 
 /** A request that was still in flight when the drain had to cut it. */
@@ -75,10 +83,14 @@ export interface ConnectionCounts {
 export interface ConnectionStats {
   /** Responses completed after the drain started. */
   readonly servedDuringDrain: number
-  /** Connections that ended after a `Connection: close` response or by their client. */
+  /** Connections that ended after a `Connection: close` response. */
   readonly retired: number
+  /** Connections their client closed during the drain (no `Connection: close` sent on them). */
+  readonly closedByClient: number
   /** Connections closed by the drain after staying idle for `idleCloseMs`. */
   readonly idleClosed: number
+  /** Connections closed by the drain whose request headers stayed incomplete for `idleCloseMs` (slowloris). */
+  readonly stalledClosed: number
   /** Connections destroyed at the deadline (or on a second signal). */
   readonly forced: number
 }
@@ -112,7 +124,9 @@ export class ConnectionTracker {
   #retiringSince = 0
   #servedDuringDrain = 0
   #retired = 0
+  #closedByClient = 0
   #idleClosed = 0
+  #stalledClosed = 0
   #forced = 0
   readonly #discarded: CutRequest[] = []
   /** Called after a connection closes or a request completes. */
@@ -155,7 +169,14 @@ export class ConnectionTracker {
   }
 
   get stats (): ConnectionStats {
-    return { servedDuringDrain: this.#servedDuringDrain, retired: this.#retired, idleClosed: this.#idleClosed, forced: this.#forced }
+    return {
+      servedDuringDrain: this.#servedDuringDrain,
+      retired: this.#retired,
+      closedByClient: this.#closedByClient,
+      idleClosed: this.#idleClosed,
+      stalledClosed: this.#stalledClosed,
+      forced: this.#forced
+    }
   }
 
   /** From now on every response carries `Connection: close`, including those in flight whose headers are not sent yet. */
@@ -171,31 +192,50 @@ export class ConnectionTracker {
   }
 
   /**
-   * Closes connections with nothing in flight that have stayed idle for
-   * `idleCloseMs`, counted from the later of their last response and the
-   * drain start. Returns the milliseconds until the next idle connection is
-   * due, or undefined when none is idle.
+   * Closes idle connections as `policy` decides (see idle-policy.ts): those
+   * with nothing in flight for `idleCloseMs`, counted from the later of their
+   * last response and the drain start. A connection whose request headers
+   * stay incomplete that long (counted from its first bytes) is destroyed:
+   * a slowloris client must not hold the drain to its deadline, and a real
+   * client sends its headers in milliseconds. Returns the milliseconds until
+   * the policy or a partial request needs another look, or undefined.
    */
-  closeIdle (idleCloseMs: number): number | undefined {
+  closeIdle (policy: IdleClosePolicy<Connection>, idleCloseMs: number): number | undefined {
     const now = this.#now()
     let next: number | undefined
+    const idle = new Map<Connection, IdleSocket>()
     for (const c of this.#connections.values()) {
       if (c.exchanges.size > 0 || c.upgraded) continue
-      if (c.socket.bytesRead !== c.bytesReadWhenIdle) {
-        // Part of a request has arrived but not its headers yet: closing now
-        // would reset the client; look again later (the deadline bounds it).
-        c.idleSince = now
+      const idleSocket = { address: c.socket.remoteAddress ?? '', idleSince: Math.max(c.idleSince, this.#retiringSince) }
+      // Half-closed already: the policy waits for its client's close.
+      if (c.idleClosing) {
+        idle.set(c, idleSocket)
+        continue
+      }
+      if (c.socket.bytesRead !== c.bytesReadWhenIdle || c.partialSince !== undefined) {
+        c.partialSince ??= now
         c.bytesReadWhenIdle = c.socket.bytesRead
+        const dueIn = Math.max(c.partialSince, this.#retiringSince) + idleCloseMs - now
+        if (dueIn <= 0) {
+          this.#stalledClosed++
+          this.#close(c)
+        } else {
+          next = next === undefined ? dueIn : Math.min(next, dueIn)
+        }
+        continue
       }
-      const dueIn = Math.max(c.idleSince, this.#retiringSince) + idleCloseMs - now
-      if (dueIn <= 0) {
-        this.#idleClosed++
-        this.#close(c)
-      } else if (next === undefined || dueIn < next) {
-        next = dueIn
-      }
+      idle.set(c, idleSocket)
     }
-    return next
+    const plan = policy.plan(idle)
+    for (const c of plan.end) {
+      c.idleClosing = true
+      c.socket.end()
+    }
+    for (const c of plan.destroy) {
+      this.#idleClosed++
+      this.#close(c)
+    }
+    return next === undefined ? plan.nextInMs : Math.min(next, plan.nextInMs ?? next)
   }
 
   /** Destroys every connection left; returns the requests that were cut. */
@@ -215,12 +255,20 @@ export class ConnectionTracker {
   #track (socket: Socket): Connection {
     const existing = this.#connections.get(socket)
     if (existing !== undefined) return existing
-    const c: Connection = { socket, exchanges: new Set(), idleSince: this.#now(), bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined }
+    const c: Connection = {
+      socket, exchanges: new Set(), idleSince: this.#now(), bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
+      closeAnnounced: false, idleClosing: false, partialSince: undefined
+    }
     this.#connections.set(socket, c)
     socket.once('close', () => {
       // Still listed: it ended on its own (after a Connection: close response,
-      // or its client closed it), not by #close.
-      if (this.#connections.delete(socket) && this.#retiring) this.#retired++
+      // its client closed it, or its client answered the drain's idle close),
+      // not by #close.
+      if (this.#connections.delete(socket) && this.#retiring) {
+        if (c.idleClosing) this.#idleClosed++
+        else if (c.closeAnnounced) this.#retired++
+        else this.#closedByClient++
+      }
       this.onChange()
     })
     return c
@@ -266,12 +314,16 @@ export class ConnectionTracker {
     if (!res.headersSent) res.shouldKeepAlive = false
     res.once('finish', () => {
       this.#servedDuringDrain++
-      if (endsConnection(res)) this.#ending(c, exchange)
+      if (endsConnection(res)) {
+        c.closeAnnounced = true
+        this.#ending(c, exchange)
+      }
     })
     res.once('close', () => {
       c.exchanges.delete(exchange)
       c.idleSince = this.#now()
       c.bytesReadWhenIdle = c.socket.bytesRead
+      c.partialSince = undefined
       this.onChange()
     })
   }

@@ -27,7 +27,9 @@ import type { Lifecycle } from '../lifecycle.js'
 import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './config.js'
-import { ConnectionTracker, type ConnectionStats, type CutRequest } from './connections.js'
+import { ConnectionTracker, type Connection, type ConnectionStats, type CutRequest } from './connections.js'
+import { IdleClosePolicy } from './idle-policy.js'
+import { advertiseKeepAlive } from './keep-alive-hint.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
 import { Timeline } from './timeline.js'
 
@@ -110,6 +112,7 @@ interface CloseQueue {
 
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
   const tracker = new ConnectionTracker(app.server)
+  advertiseKeepAlive(app.server, config.idleCloseMs)
   const goAway = new GoAwayRegistry(app.log)
   const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
   const cutNow = new AbortController()
@@ -166,6 +169,8 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   function httpDrained (t: Timeline, idleCloseMs: number): Promise<void> {
     return new Promise((resolve) => {
       let idleTimer: NodeJS.Timeout | undefined
+      let idleClosing = false
+      const policy = new IdleClosePolicy<Connection>({ idleCloseMs, spacingMs: config.idleCloseSpacingMs })
       const progress = setTimeout(() => {
         t.info('progress', 'connections left', { ...tracker.counts })
         progress.refresh()
@@ -178,17 +183,24 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
         resolve()
       }
       const closeIdle = (): void => {
+        clearTimeout(idleTimer)
         idleTimer = undefined
-        const before = tracker.stats.idleClosed
-        const nextDueMs = tracker.closeIdle(idleCloseMs)
-        const closed = tracker.stats.idleClosed - before
-        if (closed > 0) t.info('idle-closed', `closed ${closed} connection(s) idle for ${idleCloseMs} ms`, { closed })
+        const { stalledClosed } = tracker.stats
+        const nextDueMs = tracker.closeIdle(policy, idleCloseMs)
+        const stalled = tracker.stats.stalledClosed - stalledClosed
+        // Once, not per connection: they close one at a time per client address.
+        if (!idleClosing && policy.closing + tracker.stats.idleClosed > 0) {
+          idleClosing = true
+          t.info('idle-closed', `closing connections idle for ${idleCloseMs} ms, one at a time per client address`, { ...tracker.counts })
+        }
+        if (stalled > 0) t.info('idle-closed', `closed ${stalled} connection(s) whose request headers stayed incomplete for ${idleCloseMs} ms`, { stalled })
         if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
       }
       tracker.onChange = () => {
         if (tracker.counts.connections === 0) done()
-        // A connection that just became idle is due last; only schedule when nothing is.
-        else if (idleTimer === undefined) closeIdle()
+        // A closed connection may be the client's answer to an idle close the
+        // next one of its address waits for: look again at once.
+        else closeIdle()
       }
       cutNow.signal.addEventListener('abort', done)
       if (cutNow.signal.aborted) done()

@@ -76,15 +76,24 @@ const BACKOFF_MS = 50
  * one settled (plus think time), over keep-alive sockets.
  */
 export function closedLoop (target: Target, opts: ClosedLoopOptions): Load {
+  const agent = new Agent({ keepAlive: true, ...(opts.sharedPool === true ? {} : { maxSockets: opts.connections }) })
+  return clientLoops(opts, async () => await send(target, agent, opts.request), () => { agent.destroy() })
+}
+
+/**
+ * The loop of every closed-loop client kind: `connections` clients, each
+ * calling `sendOne` again once its last request settled (plus think time, and
+ * a pause after a failure); `close` runs once every client stopped.
+ */
+export function clientLoops (opts: ClosedLoopOptions, sendOne: () => Promise<Outcome>, close: () => Promise<void> | void): Load {
   let stopping = false
   const abort = new AbortController()
   // Every client sleeps on this one signal.
   setMaxListeners(0, abort.signal)
-  const agent = new Agent({ keepAlive: true, ...(opts.sharedPool === true ? {} : { maxSockets: opts.connections }) })
   const think = opts.thinkMs ?? 0
   const client = async (): Promise<void> => {
     while (!stopping) {
-      const outcome = await send(target, agent, opts.request)
+      const outcome = await sendOne()
       const failed = outcome.kind !== 'response' || outcome.status >= 300
       const pause = (failed ? BACKOFF_MS : 0) + (think > 0 ? Math.random() * think : 0)
       if (pause > 0) await sleep(pause, undefined, { signal: abort.signal }).catch(() => {})
@@ -96,7 +105,7 @@ export function closedLoop (target: Target, opts: ClosedLoopOptions): Load {
       stopping = true
       abort.abort()
       await Promise.all(clients)
-      agent.destroy()
+      await close()
     }
   }
 }

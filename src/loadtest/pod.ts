@@ -7,6 +7,7 @@ import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { ENV } from '../env.js'
 import type { PodSpec } from './config.js'
+import { stoppedReport, type ConnectionEndings } from './endings.js'
 import type { Timeline } from './events.js'
 
 export const LOOPBACK = '127.0.0.1'
@@ -34,6 +35,7 @@ export async function probeOnce (port: number, path: string, timeoutMs: number):
 }
 
 const LOG_TAIL_LINES = 40
+const MAX_LINE = 1024 * 1024
 
 export class Pod {
   readonly name: string
@@ -43,6 +45,8 @@ export class Pod {
   /** Marked for deletion: never an endpoint again, whatever readiness says. */
   terminating = false
   exited = false
+  /** How its connections ended, from its drain's `stopped` log line (none from a service that does not log it). */
+  drainReport: { endings: ConnectionEndings, cut: number } | undefined
   /** Resolves when the process has exited. */
   readonly done: Promise<void>
   readonly #spec: PodSpec
@@ -80,6 +84,15 @@ export class Pod {
       this.#logTail.splice(0, this.#logTail.length - LOG_TAIL_LINES)
     }
     this.#child.stdout?.on('data', keep)
+    // Whole lines only (a chunk may end mid-line); a line longer than any
+    // drain report is dropped rather than buffered without bound.
+    let partial = ''
+    this.#child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      if (partial.length > MAX_LINE) partial = ''
+      for (const line of lines) this.drainReport = stoppedReport(line) ?? this.drainReport
+    })
     this.#child.stderr?.on('data', keep)
     this.done = new Promise((resolve) => {
       const finish = (detail: string): void => {

@@ -4,6 +4,7 @@
  */
 import type { FailureRecord } from './accounting.js'
 import { BIN_MS } from './accounting.js'
+import { describeEndings } from './endings.js'
 import type { TimelineEvent } from './events.js'
 import type { RunResult } from './run.js'
 
@@ -77,6 +78,11 @@ export function textReport (results: readonly RunResult[]): string {
   for (const r of results) {
     if (r.error !== undefined) lines.push('', `${r.scenario} / ${r.label}: RUN FAILED: ${r.error}`)
     if (r.unsettled !== 0) lines.push('', `${r.scenario} / ${r.label}: ${r.unsettled} requests unaccounted for (accounting bug)`)
+    const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
+    if (drained.length > 0) {
+      lines.push('', `${r.scenario} / ${r.label}: how each pod's connections ended`)
+      for (const p of drained) lines.push(`  ${describeEndings(p)}`)
+    }
     if (r.dropped === 0) continue
     lines.push('', `${r.scenario} / ${r.label}: ${r.dropped} dropped`)
     for (const g of groupFailures(r)) {
@@ -145,11 +151,21 @@ export function timelineSvg (r: RunResult): string {
   return parts.join('')
 }
 
+/** Per deleted pod: how long it took to go and how its connections ended. */
+function endingsTable (r: RunResult): string {
+  const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
+  if (drained.length === 0) return ''
+  const cell = (n: number | undefined): string => `<td>${n === undefined ? '-' : n}</td>`
+  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}</tr>`)
+  return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th></tr>${rows.join('')}</table>`
+}
+
 export function htmlReport (report: ReportFile, underTest: string): string {
   const rows = report.runs.map((r) => `<tr class="${r.label === underTest && r.dropped > 0 ? 'bad' : ''}"><td>${escape(r.scenario)}</td><td>${escape(r.label)}</td><td>${r.counts.sent}</td><td>${r.counts.ok}</td><td>${r.dropped}</td><td>${escape(kinds(r))}</td><td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p99)}</td></tr>`)
   const sections = report.runs.map((r) => [
     `<section><h2>${escape(r.scenario)} / ${escape(r.label)}</h2><p>${escape(r.description)} — ${escape(r.command.join(' '))} via ${r.proxy}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
     timelineSvg(r),
+    endingsTable(r),
     r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul>${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
     '</section>'
   ].join(''))

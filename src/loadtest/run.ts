@@ -9,6 +9,7 @@ import { L4Balancer, type Balancer, type BalancerStats } from './balancer.js'
 import { Cluster } from './cluster.js'
 import type { ClusterSpec } from './config.js'
 import { Timeline, type TimelineEvent } from './events.js'
+import { podEndings, type PodEndings } from './endings.js'
 import type { Load } from './http-client.js'
 import { LOOPBACK } from './pod.js'
 import type { Scenario } from './scenarios.js'
@@ -55,6 +56,8 @@ export interface RunResult {
   readonly throughput: readonly number[]
   readonly drops: readonly number[]
   readonly balancer: BalancerStats
+  /** Per pod: how its connections ended and how long after deletion it was gone (empty under `check`). */
+  readonly pods: readonly PodEndings[]
   /** Set when the run could not complete (a pod crashed, the command failed to start). */
   readonly error?: string
 }
@@ -102,13 +105,14 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     clearInterval(progress)
     await deployment.close()
   }
-  return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error })
+  const pods = podEndings(deployment.pods, timeline.events)
+  return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error, pods })
 }
 
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: Timeline, recorder: Recorder, balancer: BalancerStats, error: string | undefined
+  timeline: Timeline, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[]
 }): RunResult {
   const { recorder, timeline, error } = r
   const result: RunResult = {
@@ -126,7 +130,8 @@ export function resultOf (r: {
     events: timeline.events,
     throughput: recorder.throughput,
     drops: recorder.drops,
-    balancer: r.balancer
+    balancer: r.balancer,
+    pods: r.pods ?? []
   }
   return error === undefined ? result : { ...result, error }
 }

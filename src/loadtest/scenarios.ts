@@ -6,6 +6,7 @@
 import { autocannonLoad } from './autocannon-load.js'
 import { closedLoop, type Load, type Target } from './http-client.js'
 import { sseStreams } from './sse-client.js'
+import { undiciLoop } from './undici-client.js'
 
 export interface Scenario {
   readonly name: string
@@ -42,8 +43,13 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   },
   {
     name: 'idle-pool',
-    description: '200 clients sharing one keep-alive pool, random think time up to 1.5 s',
+    description: "200 clients sharing one node:http Agent's keep-alive pool (LIFO, no idle timeout), random think time up to 1.5 s",
     start: (t, s) => closedLoop(t, { connections: size(200, s), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true })
+  },
+  {
+    name: 'idle-pool-undici',
+    description: "the idle pool with undici (Node's fetch) instead: one Pool, which honours Keep-Alive: timeout=",
+    start: (t, s) => undiciLoop(t, { connections: size(200, s), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true })
   },
   {
     name: 'sse',
