@@ -28,6 +28,7 @@ import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './config.js'
 import { ConnectionTracker, type ConnectionStats, type CutRequest } from './connections.js'
+import { Http2SessionTracker, type Http2Stats } from './http2-sessions.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
 import { Timeline } from './timeline.js'
 
@@ -63,6 +64,8 @@ export interface DrainReport {
    * and pipelined ones read after their connection's last response (never answered).
    */
   readonly cut: readonly CutRequest[]
+  /** HTTP/2 sessions and streams (all zero on an HTTP/1.1-only server); `connections` counts HTTP/1.x only. */
+  readonly http2: Http2Stats
   readonly cleanup: readonly CleanupResult[]
 }
 
@@ -110,6 +113,11 @@ interface CloseQueue {
 
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
   const tracker = new ConnectionTracker(app.server)
+  const h2 = new Http2SessionTracker(app.server)
+  // One "something changed" for both: httpDrained swaps tracker.onChange.
+  h2.onChange = () => { tracker.onChange() }
+  /** Open connections and requests of both protocols, for the timeline. */
+  const counts = (): Record<string, number> => ({ ...tracker.counts, ...h2.counts })
   const goAway = new GoAwayRegistry(app.log)
   const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
   const cutNow = new AbortController()
@@ -154,10 +162,10 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   function cutRemaining (t: Timeline, why: string): void {
     if (cutNow.signal.aborted) return
-    const requests = tracker.cut()
+    const requests = [...tracker.cut(), ...h2.cut()]
     cut.push(...requests)
-    t.error('cut', `${why}: cut ${tracker.stats.forced} connection(s) with ${requests.length} request(s) in flight`, {
-      reason: why, forced: tracker.stats.forced, requests
+    t.error('cut', `${why}: cut ${tracker.stats.forced} connection(s) and ${h2.stats.forced} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
+      reason: why, forced: tracker.stats.forced, forcedSessions: h2.stats.forced, requests
     })
     cutNow.abort()
   }
@@ -167,7 +175,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     return new Promise((resolve) => {
       let idleTimer: NodeJS.Timeout | undefined
       const progress = setTimeout(() => {
-        t.info('progress', 'connections left', { ...tracker.counts })
+        t.info('progress', 'connections left', counts())
         progress.refresh()
       }, PROGRESS_INTERVAL_MS).unref()
       const done = (): void => {
@@ -180,13 +188,18 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       const closeIdle = (): void => {
         idleTimer = undefined
         const before = tracker.stats.idleClosed
-        const nextDueMs = tracker.closeIdle(idleCloseMs)
+        const beforeSessions = h2.stats.idleClosed
+        const nextConnection = tracker.closeIdle(idleCloseMs)
+        const nextSession = h2.closeIdle(idleCloseMs)
+        const nextDueMs = nextConnection === undefined || nextSession === undefined ? nextConnection ?? nextSession : Math.min(nextConnection, nextSession)
         const closed = tracker.stats.idleClosed - before
         if (closed > 0) t.info('idle-closed', `closed ${closed} connection(s) idle for ${idleCloseMs} ms`, { closed })
+        const sessions = h2.stats.idleClosed - beforeSessions
+        if (sessions > 0) t.info('idle-closed', `sent GOAWAY to ${sessions} HTTP/2 session(s) idle for ${idleCloseMs} ms`, { sessions })
         if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
       }
       tracker.onChange = () => {
-        if (tracker.counts.connections === 0) done()
+        if (tracker.counts.connections === 0 && h2.counts.sessions === 0) done()
         // A connection that just became idle is due last; only schedule when nothing is.
         else if (idleTimer === undefined) closeIdle()
       }
@@ -206,9 +219,10 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       reason, delayMs, idleCloseMs, deadlineMs: config.httpDeadlineMs
     })
     tracker.startRetiring()
+    h2.startRetiring()
     const goAways = goAway.fire()
-    t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close', {
-      ...tracker.counts, goAways
+    t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close, every HTTP/2 session gets GOAWAY', {
+      ...counts(), goAways
     })
     cleanup.startConsumers()
     const deadline = setTimeout(() => {
@@ -218,15 +232,15 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     // Ref'ed: the delay is part of the drain, which must run to its end even
     // when nothing else holds the event loop.
     await sleep(delayMs, undefined, { signal: cutNow.signal }).catch(() => {})
-    t.info('delay-over', 'drain delay over', { ...tracker.counts })
+    t.info('delay-over', 'drain delay over', counts())
     lifecycle.advance('closing')
     // net.Server's close stops accepting without http.Server's
     // closeIdleConnections(): closing idle keep-alive sockets races clients.
     if (app.server.listening) NetServer.prototype.close.call(app.server)
-    t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', { ...tracker.counts })
+    t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', counts())
     await httpDrained(t, idleCloseMs)
     clearTimeout(deadline)
-    t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats })
+    t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats, http2: h2.stats })
     return { t, reason }
   }
 
@@ -238,12 +252,13 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     }
     const { servedDuringDrain, ...connections } = tracker.stats
     const result: DrainReport = Object.freeze({
-      clean: cut.length === 0 && connections.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
+      clean: cut.length === 0 && connections.forced === 0 && h2.stats.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
       reason,
       durationMs: t.elapsedMs,
       servedDuringDrain,
       connections,
       cut,
+      http2: h2.stats,
       cleanup: cleanupResults
     })
     t.info('stopped', result.clean ? 'drain finished clean' : 'drain finished, not clean', { ...result })
