@@ -4,7 +4,9 @@
  * Endpoint changes reach it through the runtime API: new pods are added as
  * dynamic servers, removed pods are put in maintenance, which stops new
  * requests but — like an ingress — leaves their pooled idle connections open
- * until the pod closes them.
+ * until the pod closes them. With `protocol: 'h2'` it talks h2c to the pods
+ * (`proto h2`: a few multiplexed sessions per pod, GOAWAY on drain); clients
+ * may speak HTTP/1.1 or h2c to it (HAProxy detects the h2 preface itself).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +14,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import type { Protocol } from './config.js'
 import { freePort, LOOPBACK } from './pod.js'
 import { probeOnce } from './pod.js'
 
@@ -59,10 +62,12 @@ export class HaproxyBalancer implements Balancer {
   /** Runtime-API commands that failed; an endpoint change must never crash the run. */
   readonly errors: string[] = []
   readonly #servers = new Set<string>()
+  readonly #protocol: Protocol
   #queue: Promise<void> = Promise.resolve()
 
-  private constructor (port: number, dir: string, child: ChildProcess) {
+  private constructor (port: number, dir: string, child: ChildProcess, protocol: Protocol) {
     this.port = port
+    this.#protocol = protocol
     this.#dir = dir
     this.#socket = join(dir, 'admin.sock')
     this.#child = child
@@ -70,7 +75,7 @@ export class HaproxyBalancer implements Balancer {
   }
 
   /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) and waits until it answers. */
-  static async start (): Promise<HaproxyBalancer> {
+  static async start (protocol: Protocol = 'h1'): Promise<HaproxyBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-haproxy-'))
     const port = await freePort()
     const file = join(dir, 'haproxy.cfg')
@@ -85,7 +90,7 @@ export class HaproxyBalancer implements Balancer {
       child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
     })
     failed.catch(() => {})
-    const balancer = new HaproxyBalancer(port, dir, child)
+    const balancer = new HaproxyBalancer(port, dir, child, protocol)
     const started = (async () => {
       while (!gone && !await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
     })()
@@ -110,7 +115,7 @@ export class HaproxyBalancer implements Balancer {
       for (const e of endpoints) {
         if (this.#servers.has(e.name)) continue
         this.#servers.add(e.name)
-        await this.command(`add server pods/${e.name} ${LOOPBACK}:${e.port}`)
+        await this.command(`add server pods/${e.name} ${LOOPBACK}:${e.port}${this.#protocol === 'h2' ? ' proto h2' : ''}`)
         await this.command(`enable server pods/${e.name}`)
       }
       for (const name of this.#servers) {
