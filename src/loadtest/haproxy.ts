@@ -8,7 +8,7 @@
  * (`proto h2`: a few multiplexed sessions per pod, GOAWAY on drain); clients
  * may speak HTTP/1.1 or h2c to it (HAProxy detects the h2 preface itself).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
 import type { Protocol } from './config.js'
 import { freePort, LOOPBACK } from './pod.js'
-import { probeOnce } from './pod.js'
+import { startProxy } from './proxy-process.js'
 
 /** Sends one command to HAProxy's runtime API and returns its answer. */
 export async function runtimeCommand (socketPath: string, command: string): Promise<string> {
@@ -80,27 +80,11 @@ export class HaproxyBalancer implements Balancer {
     const port = await freePort()
     const file = join(dir, 'haproxy.cfg')
     await writeFile(file, config(port, join(dir, 'admin.sock')))
-    const child = spawn(process.env.HAPROXY_BIN ?? 'haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    let gone = false
-    const failed = new Promise<never>((_resolve, reject) => {
-      const fail = (why: string): void => { gone = true; reject(new Error(`HAProxy did not start (${why}); install it (Debian: apt-get install haproxy) or use --proxy l4\n${stderr}`)) }
-      child.on('error', (err) => { fail(err.message) })
-      child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
+    const child = await startProxy({
+      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir, port,
+      alivePath: '/__haproxy_alive', hint: 'install it (Debian: apt-get install haproxy) or use --proxy l4'
     })
-    failed.catch(() => {})
-    const balancer = new HaproxyBalancer(port, dir, child, protocol)
-    const started = (async () => {
-      while (!gone && !await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
-    })()
-    try {
-      await Promise.race([started, failed])
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true })
-      throw err
-    }
-    return balancer
+    return new HaproxyBalancer(port, dir, child, protocol)
   }
 
   podFor (): undefined {

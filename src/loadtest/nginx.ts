@@ -17,13 +17,14 @@
  *
  * nginx only speaks HTTP/1.x to upstreams, so this mode is for h1 replicas.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import { freePort, LOOPBACK, probeOnce } from './pod.js'
+import { freePort, LOOPBACK } from './pod.js'
+import { startProxy } from './proxy-process.js'
 
 /** Debian's paths (libnginx-mod-http-lua, which pulls in ndk and lua-resty-core). */
 const MODULES = ['/usr/lib/nginx/modules/ndk_http_module.so', '/usr/lib/nginx/modules/ngx_http_lua_module.so']
@@ -134,27 +135,11 @@ export class NginxBalancer implements Balancer {
     const adminPort = await freePort()
     const file = join(dir, 'nginx.conf')
     await writeFile(file, config(dir, port, adminPort))
-    const child = spawn(process.env.NGINX_BIN ?? 'nginx', ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    let gone = false
-    const failed = new Promise<never>((_resolve, reject) => {
-      const fail = (why: string): void => { gone = true; reject(new Error(`nginx did not start (${why}); install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4\n${stderr}`)) }
-      child.on('error', (err) => { fail(err.message) })
-      child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
+    const child = await startProxy({
+      name: 'nginx', bin: process.env.NGINX_BIN ?? 'nginx', args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], dir, port,
+      alivePath: '/__nginx_alive', hint: 'install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4'
     })
-    failed.catch(() => {})
-    const balancer = new NginxBalancer(port, adminPort, dir, child)
-    const started = (async () => {
-      while (!gone && !await probeOnce(port, '/__nginx_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
-    })()
-    try {
-      await Promise.race([started, failed])
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true })
-      throw err
-    }
-    return balancer
+    return new NginxBalancer(port, adminPort, dir, child)
   }
 
   podFor (): undefined {
