@@ -133,7 +133,7 @@ t.test('flags: help, bad values, strategy arithmetic', async (t) => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--replicas', '0'], /--replicas must be an integer >= 1/],
     [['--scale', 'x'], /--scale must be a number/],
-    [['--proxy', 'l5'], /--proxy must be l4 or l7/],
+    [['--proxy', 'l5'], /--proxy must be l4, l7 or nginx/],
     [['--env', 'NOEQUALS'], /--env must be KEY=VALUE/],
     [['--scenarios', 'hot-loop,nope'], /unknown scenario nope; choose from keep-alive/],
     [['--max-surge', '1.5'], /--max-surge must be a non-negative integer or a percentage/],

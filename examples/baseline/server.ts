@@ -6,14 +6,15 @@
  * and requests arriving during close get 503. `npm run rollout` shows what that
  * costs next to the example service.
  */
-import Fastify from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '0.0.0.0'
 const version = process.env.VERSION ?? 'dev'
 
-const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+// HTTP2=1: h2c (prior knowledge), the baseline of `rollout --protocol h2`.
+const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, ...(process.env.HTTP2 === '1' ? { http2: true } : {}) } as FastifyServerOptions)
 
 app.get('/', async () => ({ hello: 'world', version }))
 app.get('/ready', async () => ({ status: 'ok' }))

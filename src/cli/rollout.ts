@@ -6,16 +6,19 @@
  */
 import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
-  parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
+  parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
 } from '../loadtest/config.js'
 import { command, numberFlag, UsageError } from '../loadtest/flags.js'
 import { HaproxyBalancer } from '../loadtest/haproxy.js'
+import { NginxBalancer } from '../loadtest/nginx.js'
 import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output.js'
 import { runScenario, type RunResult } from '../loadtest/run.js'
 import { SCENARIOS, selectScenarios } from '../loadtest/scenarios.js'
 
 export const DEFAULT_COMMAND = 'node --import tsx examples/service/server.ts'
 export const DEFAULT_BASELINE = 'node --import tsx examples/baseline/server.ts'
+/** `--protocol h2`: the example service over h2c (the baseline gets HTTP2=1). */
+export const DEFAULT_H2_COMMAND = 'node --import tsx examples/http2/server.ts'
 
 const s = (ms: number): string => String(ms / 1000)
 
@@ -28,13 +31,16 @@ baseline (plain Fastify + close-with-grace) and prints both side by side.
 Exit code 1 when the service under test dropped a request, 2 on bad flags.
 
 service
-  --command <cmd>              service start command, no shell (default: ${DEFAULT_COMMAND})
+  --command <cmd>              service start command, no shell (default: ${DEFAULT_COMMAND};
+                               with --protocol h2: ${DEFAULT_H2_COMMAND})
   --baseline <cmd>             baseline start command (default: ${DEFAULT_BASELINE})
   --no-baseline                skip the baseline
   --cwd <dir>                  working directory of the replicas (default: current)
   --env KEY=VALUE              extra environment for every replica (repeatable)
 load
-  --scenarios <a,b>            default: all (${SCENARIOS.map((x) => x.name).join(', ')})
+  --scenarios <a,b>            default: all of the protocol's (${SCENARIOS.map((x) => x.name).join(', ')})
+  --protocol <h1|h2>           what the replicas speak: h2 = h2c with prior knowledge, h2 probes,
+                               HTTP2=1 in their env, gRPC-style scenarios by default (default h1)
   --scale <n>                  multiply every scenario's client count (default 1)
   --request-timeout-seconds <n> a request slower than this is a timeout (default 15)
   --steady-seconds <n>         traffic before the first and after the last rollout (default 1)
@@ -54,14 +60,18 @@ pod
   --readiness-success-threshold <n> (default ${DEFAULT_READINESS.successThreshold})
 network
   --propagation-seconds <n>    endpoint change -> balancer delay (default ${s(DEFAULT_PROPAGATION_MS)})
-  --proxy <l4|l7>              l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive (default l4)
+  --proxy <l4|l7|nginx>        l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive
+                               (h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx
+                               (Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)
+                               (default l4)
 output
   --out <dir>                  report.json and report.html go here (default reports/rollout)
   -h, --help
 `
 
 const OPTIONS = {
-  command: { type: 'string', default: DEFAULT_COMMAND },
+  command: { type: 'string' },
+  protocol: { type: 'string', default: 'h1' },
   baseline: { type: 'string', default: DEFAULT_BASELINE },
   'no-baseline': { type: 'boolean', default: false },
   cwd: { type: 'string' },
@@ -102,9 +112,14 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
   return await command('rollout', HELP, io, argv, OPTIONS, async (f) => {
     const sec = (name: keyof typeof f): number => Math.round(numberFlag(name, f[name] as string) * 1000)
     const int = (name: keyof typeof f, min = 0): number => numberFlag(name, f[name] as string, { integer: true, min })
-    if (f.proxy !== 'l4' && f.proxy !== 'l7') throw new UsageError(`--proxy must be l4 or l7, got ${JSON.stringify(f.proxy)}`)
+    if (f.proxy !== 'l4' && f.proxy !== 'l7' && f.proxy !== 'nginx') throw new UsageError(`--proxy must be l4, l7 or nginx, got ${JSON.stringify(f.proxy)}`)
     const proxy: ProxyMode = f.proxy
-    const scenarios = f.scenarios === undefined ? [...SCENARIOS] : selectScenarios(f.scenarios.split(',').map((n) => n.trim()))
+    if (f.protocol !== 'h1' && f.protocol !== 'h2') throw new UsageError(`--protocol must be h1 or h2, got ${JSON.stringify(f.protocol)}`)
+    const protocol: Protocol = f.protocol
+    if (protocol === 'h2' && proxy === 'nginx') throw new UsageError('--proxy nginx talks HTTP/1.1 to the pods: use --protocol h1')
+    const scenarios = f.scenarios === undefined
+      ? SCENARIOS.filter((x) => (x.protocol ?? 'h1') === protocol)
+      : selectScenarios(f.scenarios.split(',').map((n) => n.trim()))
     const cluster = (command: string): ClusterSpec => Object.freeze({
       proxy,
       propagationMs: sec('propagation-seconds'),
@@ -117,7 +132,8 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
       pod: Object.freeze({
         command: parseCommand(command),
         cwd: f.cwd ?? process.cwd(),
-        env: parseEnv(f.env ?? []),
+        env: { ...(protocol === 'h2' ? { HTTP2: '1' } : {}), ...parseEnv(f.env ?? []) },
+        protocol,
         preStopSleepMs: sec('prestop-seconds'),
         gracePeriodMs: sec('grace-seconds'),
         readiness: Object.freeze({
@@ -129,7 +145,7 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
         })
       })
     })
-    const targets = [{ label: 'service', cluster: cluster(f.command) }]
+    const targets = [{ label: 'service', cluster: cluster(f.command ?? (protocol === 'h2' ? DEFAULT_H2_COMMAND : DEFAULT_COMMAND)) }]
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: cluster(f.baseline) })
     const common = {
       rollouts: int('rollouts', 1),
@@ -148,7 +164,8 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
           label: t.label,
           cluster: t.cluster,
           onProgress: printer.update,
-          ...(proxy === 'l7' ? { balancer: HaproxyBalancer.start } : {})
+          ...(proxy === 'l7' ? { balancer: async () => await HaproxyBalancer.start(protocol) } : {}),
+          ...(proxy === 'nginx' ? { balancer: NginxBalancer.start } : {})
         })
         printer.clear()
         io.stderr.write(`${scenario.name} / ${t.label}: sent ${result.counts.sent}, dropped ${result.dropped}${result.error === undefined ? '' : ` (run failed: ${result.error})`}\n`)

@@ -26,6 +26,7 @@ import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../health/scrub.js'
 import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
+import { isHttp1Socket } from './http2-sessions.js'
 
 interface Exchange {
   readonly req: IncomingMessage
@@ -136,12 +137,15 @@ export class ConnectionTracker {
     this.#now = now
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
-    server.on(connectionEvent, (socket: Socket) => { this.#track(socket) })
+    // HTTP/2 sessions are tracked by Http2SessionTracker: only HTTP/1.x here.
+    server.on(connectionEvent, (socket: Socket) => { if (isHttp1Socket(server, socket)) this.#track(socket) })
     // Requests are only watched once the drain has started: before it, the
     // hot path pays one check per request. Prepended so that it runs before
     // Fastify's handler, which may answer synchronously: `shouldKeepAlive`
     // must be set before headers are written.
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      // An HTTP/2 stream through Node's compatibility API: not a connection.
+      if (req.httpVersionMajor !== 1) return
       if (this.#retiring) this.#watch(this.#track(req.socket), req, res)
       // Pipelined (its response is queued behind the one in flight): rare, and
       // the drain could not find it through the socket when it starts.

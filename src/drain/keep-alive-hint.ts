@@ -43,8 +43,9 @@ export function advertiseKeepAlive (server: Server, idleCloseMs: number): number
   const serverMs = server.keepAliveTimeout > 0 ? server.keepAliveTimeout : Number.MAX_SAFE_INTEGER
   const hintMs = keepAliveHintMs(idleCloseMs, serverMs)
   if (hintMs === 0) return 0
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    (res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = hintMs
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    // HTTP/2 has no Keep-Alive header (a session goes away with GOAWAY).
+    if (req.httpVersionMajor === 1) (res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = hintMs
   })
   return hintMs
 }

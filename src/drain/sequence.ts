@@ -28,6 +28,7 @@ import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './config.js'
 import { ConnectionTracker, type Connection, type ConnectionStats, type CutRequest } from './connections.js'
+import { Http2SessionTracker, type Http2Stats } from './http2-sessions.js'
 import { IdleClosePolicy } from './idle-policy.js'
 import { advertiseKeepAlive } from './keep-alive-hint.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
@@ -65,6 +66,8 @@ export interface DrainReport {
    * and pipelined ones read after their connection's last response (never answered).
    */
   readonly cut: readonly CutRequest[]
+  /** HTTP/2 sessions and streams (all zero on an HTTP/1.1-only server); `connections` counts HTTP/1.x only. */
+  readonly http2: Http2Stats
   readonly cleanup: readonly CleanupResult[]
 }
 
@@ -113,6 +116,11 @@ interface CloseQueue {
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
   const tracker = new ConnectionTracker(app.server)
   advertiseKeepAlive(app.server, config.idleCloseMs)
+  const h2 = new Http2SessionTracker(app.server)
+  // One "something changed" for both: httpDrained swaps tracker.onChange.
+  h2.onChange = () => { tracker.onChange() }
+  /** Open connections and requests of both protocols, for the timeline. */
+  const counts = (): Record<string, number> => ({ ...tracker.counts, ...h2.counts })
   const goAway = new GoAwayRegistry(app.log)
   const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
   const cutNow = new AbortController()
@@ -157,10 +165,10 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   function cutRemaining (t: Timeline, why: string): void {
     if (cutNow.signal.aborted) return
-    const requests = tracker.cut()
+    const requests = [...tracker.cut(), ...h2.cut()]
     cut.push(...requests)
-    t.error('cut', `${why}: cut ${tracker.stats.forced} connection(s) with ${requests.length} request(s) in flight`, {
-      reason: why, forced: tracker.stats.forced, requests
+    t.error('cut', `${why}: cut ${tracker.stats.forced} connection(s) and ${h2.stats.forced} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
+      reason: why, forced: tracker.stats.forced, forcedSessions: h2.stats.forced, requests
     })
     cutNow.abort()
   }
@@ -172,7 +180,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       let idleClosing = false
       const policy = new IdleClosePolicy<Connection>({ idleCloseMs, spacingMs: config.idleCloseSpacingMs })
       const progress = setTimeout(() => {
-        t.info('progress', 'connections left', { ...tracker.counts })
+        t.info('progress', 'connections left', counts())
         progress.refresh()
       }, PROGRESS_INTERVAL_MS).unref()
       const done = (): void => {
@@ -186,18 +194,23 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
         clearTimeout(idleTimer)
         idleTimer = undefined
         const { stalledClosed } = tracker.stats
-        const nextDueMs = tracker.closeIdle(policy, idleCloseMs)
+        const beforeSessions = h2.stats.idleClosed
+        const nextConnection = tracker.closeIdle(policy, idleCloseMs)
+        const nextSession = h2.closeIdle(idleCloseMs)
+        const nextDueMs = nextConnection === undefined || nextSession === undefined ? nextConnection ?? nextSession : Math.min(nextConnection, nextSession)
         const stalled = tracker.stats.stalledClosed - stalledClosed
         // Once, not per connection: they close one at a time per client address.
         if (!idleClosing && policy.closing + tracker.stats.idleClosed > 0) {
           idleClosing = true
-          t.info('idle-closed', `closing connections idle for ${idleCloseMs} ms, one at a time per client address`, { ...tracker.counts })
+          t.info('idle-closed', `closing connections idle for ${idleCloseMs} ms, one at a time per client address`, counts())
         }
         if (stalled > 0) t.info('idle-closed', `closed ${stalled} connection(s) whose request headers stayed incomplete for ${idleCloseMs} ms`, { stalled })
+        const sessions = h2.stats.idleClosed - beforeSessions
+        if (sessions > 0) t.info('idle-closed', `sent GOAWAY to ${sessions} HTTP/2 session(s) idle for ${idleCloseMs} ms`, { sessions })
         if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
       }
       tracker.onChange = () => {
-        if (tracker.counts.connections === 0) done()
+        if (tracker.counts.connections === 0 && h2.counts.sessions === 0) done()
         // A closed connection may be the client's answer to an idle close the
         // next one of its address waits for: look again at once.
         else closeIdle()
@@ -218,9 +231,10 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       reason, delayMs, idleCloseMs, deadlineMs: config.httpDeadlineMs
     })
     tracker.startRetiring()
+    h2.startRetiring()
     const goAways = goAway.fire()
-    t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close', {
-      ...tracker.counts, goAways
+    t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close, every HTTP/2 session gets GOAWAY', {
+      ...counts(), goAways
     })
     cleanup.startConsumers()
     const deadline = setTimeout(() => {
@@ -230,15 +244,15 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     // Ref'ed: the delay is part of the drain, which must run to its end even
     // when nothing else holds the event loop.
     await sleep(delayMs, undefined, { signal: cutNow.signal }).catch(() => {})
-    t.info('delay-over', 'drain delay over', { ...tracker.counts })
+    t.info('delay-over', 'drain delay over', counts())
     lifecycle.advance('closing')
     // net.Server's close stops accepting without http.Server's
     // closeIdleConnections(): closing idle keep-alive sockets races clients.
     if (app.server.listening) NetServer.prototype.close.call(app.server)
-    t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', { ...tracker.counts })
+    t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', counts())
     await httpDrained(t, idleCloseMs)
     clearTimeout(deadline)
-    t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats })
+    t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats, http2: h2.stats })
     return { t, reason }
   }
 
@@ -250,12 +264,13 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     }
     const { servedDuringDrain, ...connections } = tracker.stats
     const result: DrainReport = Object.freeze({
-      clean: cut.length === 0 && connections.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
+      clean: cut.length === 0 && connections.forced === 0 && h2.stats.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
       reason,
       durationMs: t.elapsedMs,
       servedDuringDrain,
       connections,
       cut,
+      http2: h2.stats,
       cleanup: cleanupResults
     })
     t.info('stopped', result.clean ? 'drain finished clean' : 'drain finished, not clean', { ...result })

@@ -23,7 +23,11 @@ export interface PodSpec {
   /** `terminationGracePeriodSeconds`, in ms, counted from deletion. */
   readonly gracePeriodMs: number
   readonly readiness: ReadinessProbeSpec
+  /** What the replicas speak: `h1` (HTTP/1.1) or `h2` (h2c with prior knowledge, probes included). */
+  readonly protocol?: Protocol
 }
+
+export type Protocol = 'h1' | 'h2'
 
 export interface StrategySpec {
   readonly replicas: number
@@ -34,7 +38,8 @@ export interface StrategySpec {
   readonly minReadyMs: number
 }
 
-export type ProxyMode = 'l4' | 'l7'
+/** l4: kube-proxy-like; l7: HAProxy; nginx: nginx set up like ingress-nginx. */
+export type ProxyMode = 'l4' | 'l7' | 'nginx'
 
 export interface ClusterSpec {
   readonly pod: PodSpec

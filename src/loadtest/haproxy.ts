@@ -4,16 +4,19 @@
  * Endpoint changes reach it through the runtime API: new pods are added as
  * dynamic servers, removed pods are put in maintenance, which stops new
  * requests but — like an ingress — leaves their pooled idle connections open
- * until the pod closes them.
+ * until the pod closes them. With `protocol: 'h2'` it talks h2c to the pods
+ * (`proto h2`: a few multiplexed sessions per pod, GOAWAY on drain); clients
+ * may speak HTTP/1.1 or h2c to it (HAProxy detects the h2 preface itself).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import type { Protocol } from './config.js'
 import { freePort, LOOPBACK } from './pod.js'
-import { probeOnce } from './pod.js'
+import { startProxy } from './proxy-process.js'
 
 /** Sends one command to HAProxy's runtime API and returns its answer. */
 export async function runtimeCommand (socketPath: string, command: string): Promise<string> {
@@ -59,10 +62,12 @@ export class HaproxyBalancer implements Balancer {
   /** Runtime-API commands that failed; an endpoint change must never crash the run. */
   readonly errors: string[] = []
   readonly #servers = new Set<string>()
+  readonly #protocol: Protocol
   #queue: Promise<void> = Promise.resolve()
 
-  private constructor (port: number, dir: string, child: ChildProcess) {
+  private constructor (port: number, dir: string, child: ChildProcess, protocol: Protocol) {
     this.port = port
+    this.#protocol = protocol
     this.#dir = dir
     this.#socket = join(dir, 'admin.sock')
     this.#child = child
@@ -70,32 +75,16 @@ export class HaproxyBalancer implements Balancer {
   }
 
   /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) and waits until it answers. */
-  static async start (): Promise<HaproxyBalancer> {
+  static async start (protocol: Protocol = 'h1'): Promise<HaproxyBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-haproxy-'))
     const port = await freePort()
     const file = join(dir, 'haproxy.cfg')
     await writeFile(file, config(port, join(dir, 'admin.sock')))
-    const child = spawn(process.env.HAPROXY_BIN ?? 'haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    let gone = false
-    const failed = new Promise<never>((_resolve, reject) => {
-      const fail = (why: string): void => { gone = true; reject(new Error(`HAProxy did not start (${why}); install it (Debian: apt-get install haproxy) or use --proxy l4\n${stderr}`)) }
-      child.on('error', (err) => { fail(err.message) })
-      child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
+    const child = await startProxy({
+      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir, port,
+      alivePath: '/__haproxy_alive', hint: 'install it (Debian: apt-get install haproxy) or use --proxy l4'
     })
-    failed.catch(() => {})
-    const balancer = new HaproxyBalancer(port, dir, child)
-    const started = (async () => {
-      while (!gone && !await probeOnce(port, '/__haproxy_alive', 500)) await new Promise((resolve) => setTimeout(resolve, 50))
-    })()
-    try {
-      await Promise.race([started, failed])
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true })
-      throw err
-    }
-    return balancer
+    return new HaproxyBalancer(port, dir, child, protocol)
   }
 
   podFor (): undefined {
@@ -110,7 +99,7 @@ export class HaproxyBalancer implements Balancer {
       for (const e of endpoints) {
         if (this.#servers.has(e.name)) continue
         this.#servers.add(e.name)
-        await this.command(`add server pods/${e.name} ${LOOPBACK}:${e.port}`)
+        await this.command(`add server pods/${e.name} ${LOOPBACK}:${e.port}${this.#protocol === 'h2' ? ' proto h2' : ''}`)
         await this.command(`enable server pods/${e.name}`)
       }
       for (const name of this.#servers) {

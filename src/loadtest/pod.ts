@@ -4,9 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { connect as connectH2 } from 'node:http2'
 import { createServer } from 'node:net'
 import { ENV } from '../env.js'
-import type { PodSpec } from './config.js'
+import type { PodSpec, Protocol } from './config.js'
 import { stoppedReport, type ConnectionEndings } from './endings.js'
 import type { Timeline } from './events.js'
 
@@ -22,7 +23,8 @@ export async function freePort (): Promise<number> {
 }
 
 /** One readiness probe: HTTP GET, success on 200-399 within the timeout (kubelet's rule). */
-export async function probeOnce (port: number, path: string, timeoutMs: number): Promise<boolean> {
+export async function probeOnce (port: number, path: string, timeoutMs: number, protocol: Protocol = 'h1'): Promise<boolean> {
+  if (protocol === 'h2') return await probeH2(port, path, timeoutMs)
   return await new Promise((resolve) => {
     const req = request({ host: LOOPBACK, port, path, agent: false, timeout: timeoutMs }, (res) => {
       res.resume()
@@ -30,6 +32,27 @@ export async function probeOnce (port: number, path: string, timeoutMs: number):
     })
     req.on('timeout', () => { req.destroy() })
     req.on('error', () => { resolve(false) })
+    req.end()
+  })
+}
+
+/**
+ * The same probe over h2c (its own session each time, like kubelet's own
+ * connection per probe): for a replica that speaks HTTP/2 only, as a gRPC
+ * service probed with a gRPC/h2 health check would.
+ */
+async function probeH2 (port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const session = connectH2(`http://${LOOPBACK}:${port}`)
+    const done = (ok: boolean): void => { clearTimeout(timer); session.destroy(); resolve(ok) }
+    const timer = setTimeout(() => { done(false) }, timeoutMs)
+    session.on('error', () => { done(false) })
+    const req = session.request({ ':path': path })
+    req.on('response', (headers) => {
+      const status = Number(headers[':status'])
+      done(status >= 200 && status < 400)
+    })
+    req.on('error', () => { done(false) })
     req.end()
   })
 }
@@ -127,7 +150,7 @@ export class Pod {
 
   async #probe (): Promise<void> {
     const { path, timeoutMs, periodMs, successThreshold, failureThreshold } = this.#spec.readiness
-    const ok = await probeOnce(this.port, path, timeoutMs)
+    const ok = await probeOnce(this.port, path, timeoutMs, this.#spec.protocol)
     // A probe still in flight when 'exit' was handled must not schedule another
     // one. Which comes first, the probe's socket error or 'exit', is up to the
     // OS, so a test cannot force this branch.

@@ -4,6 +4,8 @@
  * rolling update; sizes are per run and fit a 2-core machine.
  */
 import { autocannonLoad } from './autocannon-load.js'
+import type { Protocol } from './config.js'
+import { grpcStyle } from './h2-client.js'
 import { closedLoop, type Load, type Target } from './http-client.js'
 import { sseStreams } from './sse-client.js'
 import { undiciLoop } from './undici-client.js'
@@ -13,6 +15,8 @@ export interface Scenario {
   readonly description: string
   /** Overrides the preStop sleep (ms) for this scenario; the service reads it from PRESTOP_SLEEP_SECONDS. */
   readonly preStopSleepMs?: number
+  /** What the clients speak (default h1); `rollout --protocol h2` runs the h2 ones by default. */
+  readonly protocol?: Protocol
   readonly start: (target: Target, scale: number) => Promise<Load> | Load
 }
 
@@ -55,6 +59,18 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
     name: 'sse',
     description: '10 Server-Sent Events streams; reconnect on the retry hint, a cut stream is a drop',
     start: (t, s) => sseStreams(t, size(10, s))
+  },
+  {
+    name: 'grpc',
+    description: 'gRPC-style h2c: 4 sessions x 16 concurrent streams, GET /; a new session when told to go away',
+    protocol: 'h2',
+    start: (t, s) => grpcStyle(t, { sessions: size(4, s), streams: 16, request: { method: 'GET', path: '/' } })
+  },
+  {
+    name: 'grpc-slow',
+    description: 'gRPC-style h2c: 2 sessions x 20 streams, GET /slow?ms=2000 (in flight across SIGTERM)',
+    protocol: 'h2',
+    start: (t, s) => grpcStyle(t, { sessions: size(2, s), streams: 20, request: { method: 'GET', path: '/slow?ms=2000' } })
   },
   {
     name: 'no-prestop',

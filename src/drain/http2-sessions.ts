@@ -1,0 +1,235 @@
+/**
+ * Tracks HTTP/2 sessions (h2c, h2 over TLS, the h2 side of an `allowHTTP1`
+ * server) and the streams open on each, and retires sessions with GOAWAY the
+ * graceful way (RFC 9113 section 6.8), so no stream is refused or reset:
+ *
+ *   1. a GOAWAY with last-stream-id 2^31-1: refuses nothing, the client stops
+ *      opening streams on this session (and opens a new one elsewhere);
+ *   2. a PING: once its ACK is back, every stream the client opened before it
+ *      saw the first GOAWAY has reached us (one connection, in order);
+ *   3. the final GOAWAY with the real last stream id (`session.close()`),
+ *      after which Node ends the session once its last stream finishes.
+ *
+ * Why the first GOAWAY is written as a raw frame: Node's
+ * `session.goaway(0, 2 ** 31 - 1)` reaches nghttp2's `nghttp2_submit_goaway`,
+ * which marks the GOAWAY as sent and from then on silently IGNORES every new
+ * stream, and the final GOAWAY then refuses the streams the client had sent in
+ * between (measured on Node 20: 20 of 60 streams refused). nghttp2's graceful
+ * `nghttp2_submit_shutdown_notice` is not exposed by Node. The 17-byte frame
+ * goes through the socket's own write path (the TLS socket for h2 over TLS),
+ * queued after whole frames Node wrote, so it never splits one; nghttp2 does
+ * not know it was sent and keeps accepting streams until step 3. h2c only:
+ * over TLS the sequence is the final GOAWAY alone (see #goAway).
+ *
+ * Streams, not sessions, are the requests: `servedStreams` counts streams
+ * completed from the drain start, `cut` names those the deadline cut.
+ */
+import type { Http2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2'
+import type { Server } from 'node:net'
+import type { Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
+import { scrub } from '../health/scrub.js'
+import type { CutRequest } from './connections.js'
+
+/** RFC 9113 6.8 / 6.5: the largest stream id, "refuse nothing". */
+const MAX_STREAM_ID = 2 ** 31 - 1
+const FRAME_GOAWAY = 0x7
+
+/** A GOAWAY frame (RFC 9113 6.8): 9-byte header on stream 0, last-stream-id, NO_ERROR. */
+function goAwayFrame (lastStreamId: number): Buffer {
+  const frame = Buffer.alloc(17)
+  frame.writeUIntBE(8, 0, 3)
+  frame[3] = FRAME_GOAWAY
+  frame.writeUInt32BE(lastStreamId, 9)
+  return frame
+}
+
+/** Node's http2 servers (h2c and secure) have `updateSettings`; http/https servers do not. */
+export function isHttp2Server (server: Server): boolean {
+  return typeof (server as Server & { updateSettings?: unknown }).updateSettings === 'function'
+}
+
+/**
+ * Whether a socket accepted by `server` speaks HTTP/1.x: every socket of an
+ * http/https server; on an h2 server only TLS sockets that negotiated
+ * `http/1.1` or no ALPN (served only with `allowHTTP1`). Node's h2c server
+ * speaks HTTP/2 with prior knowledge only.
+ */
+export function isHttp1Socket (server: Server, socket: Socket): boolean {
+  if (!isHttp2Server(server)) return true
+  const alpn = (socket as Socket & { alpnProtocol?: string | false }).alpnProtocol
+  return server instanceof TlsServer && (alpn === false || alpn === 'http/1.1')
+}
+
+interface Stream {
+  readonly method: string
+  readonly path: string
+  readonly startedAt: number
+}
+
+interface Session {
+  readonly session: Http2Session
+  /** The socket as accepted (TLS socket for h2): the first GOAWAY is written to it. */
+  readonly socket: Socket | undefined
+  readonly streams: Map<ServerHttp2Stream, Stream>
+  idleSince: number
+  /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out). */
+  state: 'open' | 'notified' | 'closing'
+}
+
+export interface Http2Counts {
+  /** Open HTTP/2 sessions. */
+  readonly sessions: number
+  /** Streams open on them. */
+  readonly streams: number
+}
+
+export interface Http2Stats {
+  /** Sessions seen since the server started. */
+  readonly sessions: number
+  /** Streams received since the server started. */
+  readonly streams: number
+  /** Streams completed after the drain started. */
+  readonly streamsServed: number
+  /** Sessions told to go away (graceful GOAWAY sequence started). */
+  readonly goaways: number
+  /** Sessions that stayed idle for `idleCloseMs` and were told to go away then. */
+  readonly idleClosed: number
+  /** Sessions destroyed at the deadline (or on a second signal). */
+  readonly forced: number
+}
+
+export class Http2SessionTracker {
+  readonly #sessions = new Map<Http2Session, Session>()
+  readonly #now: () => number
+  #retiring = false
+  #retiringSince = 0
+  #seen = 0
+  #streams = 0
+  #streamsServed = 0
+  #goaways = 0
+  #idleClosed = 0
+  #forced = 0
+  /** The socket of the connection being set up: Node emits 'session' synchronously from its own connection listener. */
+  #accepting: Socket | undefined
+  /** Called after a session closes or a stream completes. */
+  onChange: () => void = () => {}
+
+  constructor (server: Server, now: () => number = Date.now) {
+    this.#now = now
+    if (!isHttp2Server(server)) return
+    const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
+    server.prependListener(connectionEvent, (socket: Socket) => { this.#accepting = socket })
+    server.on('session', (session: Http2Session) => {
+      const socket = this.#accepting
+      this.#accepting = undefined
+      this.#track(session, socket)
+    })
+  }
+
+  get counts (): Http2Counts {
+    let streams = 0
+    for (const s of this.#sessions.values()) streams += s.streams.size
+    return { sessions: this.#sessions.size, streams }
+  }
+
+  get stats (): Http2Stats {
+    return { sessions: this.#seen, streams: this.#streams, streamsServed: this.#streamsServed, goaways: this.#goaways, idleClosed: this.#idleClosed, forced: this.#forced }
+  }
+
+  /** Sessions busy now are told to go away at once; new ones after their first stream; idle ones by `closeIdle`. */
+  startRetiring (): void {
+    this.#retiring = true
+    this.#retiringSince = this.#now()
+    for (const s of this.#sessions.values()) if (s.streams.size > 0) this.#goAway(s)
+  }
+
+  /**
+   * Tells sessions with no open stream that have stayed idle for
+   * `idleCloseMs` to go away (the graceful sequence: a stream the client
+   * sends meanwhile is still served). Returns the ms until the next idle
+   * session is due, or undefined when none is idle.
+   */
+  closeIdle (idleCloseMs: number): number | undefined {
+    const now = this.#now()
+    let next: number | undefined
+    for (const s of this.#sessions.values()) {
+      if (s.streams.size > 0 || s.state !== 'open') continue
+      const dueIn = Math.max(s.idleSince, this.#retiringSince) + idleCloseMs - now
+      if (dueIn <= 0) {
+        this.#idleClosed++
+        this.#goAway(s)
+      } else if (next === undefined || dueIn < next) {
+        next = dueIn
+      }
+    }
+    return next
+  }
+
+  /** Destroys every session left; returns the streams that were cut. */
+  cut (): CutRequest[] {
+    const now = this.#now()
+    const cut: CutRequest[] = []
+    for (const s of [...this.#sessions.values()]) {
+      for (const st of s.streams.values()) cut.push({ method: st.method, url: st.path, ageMs: now - Math.max(st.startedAt, this.#retiringSince) })
+      this.#forced++
+      this.#sessions.delete(s.session)
+      s.session.destroy()
+    }
+    return cut
+  }
+
+  #track (session: Http2Session, socket: Socket | undefined): void {
+    const s: Session = { session, socket, streams: new Map(), idleSince: this.#now(), state: 'open' }
+    this.#seen++
+    this.#sessions.set(session, s)
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      // URLs may carry tokens: scrubbed like every output.
+      this.#streams++
+      s.streams.set(stream, { method: String(headers[':method']), path: scrub(String(headers[':path'])), startedAt: this.#now() })
+      stream.once('close', () => {
+        s.streams.delete(stream)
+        s.idleSince = this.#now()
+        if (this.#retiring) this.#streamsServed++
+        this.onChange()
+      })
+      // A session opened during the drain serves the streams its client sent
+      // before it saw GOAWAY: at least this one, so a client never loops.
+      if (this.#retiring) this.#goAway(s)
+    })
+    // A session's socket error ends it ('close' follows); without a listener it would be thrown.
+    session.on('error', () => {})
+    session.once('close', () => {
+      this.#sessions.delete(session)
+      this.onChange()
+    })
+  }
+
+  #goAway (s: Session): void {
+    if (s.state !== 'open' || s.session.destroyed || s.session.closed) return
+    this.#goaways++
+    s.state = 'notified'
+    const final = (): void => {
+      if (s.state !== 'notified') return
+      s.state = 'closing'
+      // The final GOAWAY (last stream id = the last one received); Node ends
+      // the session once its open streams finish.
+      if (!s.session.destroyed) s.session.close()
+    }
+    // Over TLS the frame cannot be written beside Node's: TLSWrap takes one
+    // write at a time and aborts the process (`!current_write_`) when
+    // Http2Session writes while ours is in flight. There the final GOAWAY
+    // goes out at once: streams the client sent meanwhile are refused with
+    // REFUSED_STREAM (not processed, RFC 9113 8.7: safe to retry).
+    if (s.socket === undefined || !s.socket.writable || (s.socket as Socket & { encrypted?: boolean }).encrypted === true) {
+      final()
+      return
+    }
+    s.socket.write(goAwayFrame(MAX_STREAM_ID))
+    // The ACK comes back after every frame the client sent before it; the
+    // callback runs while Node parses that read, so the final GOAWAY waits a
+    // turn of the event loop for the frames read with the ACK.
+    const sent = s.session.ping((err) => { if (err === null) setImmediate(final); else final() })
+    if (!sent) final()
+  }
+}

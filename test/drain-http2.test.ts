@@ -1,0 +1,166 @@
+// HTTP/2 across a drain, over real sockets and a real SIGTERM: h2c, h2 over
+// TLS, and an allowHTTP1 server serving both protocols at once. The server
+// tells each session to go away gracefully (GOAWAY 2^31-1, PING, final
+// GOAWAY), so every stream it received is answered and the process exits
+// after its last stream instead of at the deadline.
+import { execFileSync } from 'node:child_process'
+import https from 'node:https'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
+import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
+
+const MAX_STREAM_ID = 2 ** 31 - 1
+const CONCURRENCY = 32
+
+interface Stopped extends LogLine {
+  clean: boolean
+  cut: unknown[]
+  connections: { retired: number, idleClosed: number, forced: number }
+  http2: { sessions: number, streams: number, streamsServed: number, goaways: number, idleClosed: number, forced: number }
+}
+
+function tlsFiles (dir: string): Record<string, string> {
+  const key = join(dir, 'key.pem')
+  const cert = join(dir, 'cert.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' })
+  return { TLS_KEY: key, TLS_CERT: cert }
+}
+
+async function h2Pod (t: Test, mode: string, extra: Record<string, string> = {}): Promise<Pod> {
+  const pod = await spawnPod({
+    FIXTURE_HTTP2: mode,
+    // preStop declared: no in-app delay; idle closing and the deadline far away,
+    // so only GOAWAY and "no connection left" can end this drain early.
+    TERMINATION_GRACE_PERIOD_SECONDS: '60',
+    PRESTOP_SLEEP_SECONDS: '5',
+    DRAIN_OPTIONS: JSON.stringify({ idleCloseMs: 30000 }),
+    ...extra
+  })
+  t.teardown(() => { pod.kill('SIGKILL') })
+  return pod
+}
+
+/** Streams in a tight loop on one session; SIGTERM once `warmup` were answered. */
+async function loopAcrossDrain (pod: Pod, url: string, warmup = 200): Promise<H2Outcome> {
+  const session = await connect(url)
+  const outcome = newH2Outcome()
+  let signalled = false
+  const loop = untilGoAway(session, CONCURRENCY, (i) => {
+    if (!signalled && outcome.ok >= warmup) {
+      signalled = true
+      pod.kill('SIGTERM')
+    }
+    return i % 10 === 0 ? '/slow?ms=50' : `/?i=${i}`
+  }, outcome)
+  await loop
+  return outcome
+}
+
+/** `graceful`: h2c gets GOAWAY 2^31-1 first; over TLS the final GOAWAY comes alone (see src/drain/http2-sessions.ts). */
+function checkDrain (t: Test, outcome: H2Outcome, stopped: Stopped, exit: { code: number | null }, graceful = true): void {
+  t.same(outcome.failed, [], 'no stream the server received failed')
+  t.ok(outcome.ok > 200, `streams answered across the drain (${outcome.ok}; ${outcome.notSent} never sent after GOAWAY)`)
+  if (graceful) {
+    t.same(outcome.goaways[0], [0, MAX_STREAM_ID], 'first GOAWAY: NO_ERROR, last-stream-id 2^31-1 (refuses nothing)')
+    t.ok(outcome.goaways.length >= 2, 'then the final GOAWAY')
+  }
+  t.equal(outcome.goaways.at(-1)![0], 0, 'final GOAWAY: NO_ERROR')
+  t.equal(stopped.http2.streams, outcome.ok, 'every stream the server received was answered')
+  t.equal(exit.code, 0)
+  t.equal(stopped.clean, true)
+  t.same(stopped.cut, [])
+  t.match(stopped.http2, { sessions: 1, goaways: 1, idleClosed: 0, forced: 0 })
+  t.ok(stopped.http2.streamsServed > 0, 'streams served during the drain')
+  t.equal(stopped.connections.retired, 0, 'HTTP/2 streams are not counted as HTTP/1.1 connections')
+  t.ok(stopped.durationMs as number < 30000, 'ended by its last stream, long before idle closing or the deadline')
+}
+
+t.test('h2c: tens of concurrent streams in a tight loop across a drain, none fails, GOAWAY ends the session', async (t) => {
+  const pod = await h2Pod(t, 'h2c')
+  const outcome = await loopAcrossDrain(pod, `http://127.0.0.1:${pod.port}`)
+  const exit = await pod.exited
+  checkDrain(t, outcome, pod.logs.find((l) => l.drain === 'stopped') as Stopped, exit)
+})
+
+t.test('h2 over TLS: the same, with the final GOAWAY alone (refused streams are retry-safe)', async (t) => {
+  const pod = await h2Pod(t, 'tls', tlsFiles(t.testdir()))
+  const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
+  const exit = await pod.exited
+  checkDrain(t, outcome, pod.logs.find((l) => l.drain === 'stopped') as Stopped, exit, false)
+})
+
+t.test('allowHTTP1: h2 and HTTP/1.1 clients at once on one port, each drained its own way', async (t) => {
+  const pod = await h2Pod(t, 'tls+http1', tlsFiles(t.testdir()))
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false })
+  t.teardown(() => { agent.destroy() })
+  const h1 = { ok: 0, failed: [] as string[], close: 0 }
+  let h2Done = false
+  const h1Loop = Promise.all(Array.from({ length: 4 }, async () => {
+    // Bounded by the h2 loop: it ends when the server sent its GOAWAY.
+    while (!h2Done) {
+      await new Promise<void>((resolve) => {
+        https.get({ host: '127.0.0.1', port: pod.port, path: '/', agent }, (res) => {
+          res.resume()
+          res.on('end', () => {
+            if (res.statusCode === 200) h1.ok++
+            else h1.failed.push(String(res.statusCode))
+            if (res.headers.connection === 'close') h1.close++
+            resolve()
+          })
+        }).on('error', (err: NodeJS.ErrnoException) => {
+          // The listener closes at drain start (no delay): a new connection is refused, nothing was sent.
+          if (err.code !== 'ECONNREFUSED') h1.failed.push(String(err.code))
+          resolve()
+        })
+      })
+    }
+  }))
+  const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
+  h2Done = true
+  await h1Loop
+  const exit = await pod.exited
+  const stopped = pod.logs.find((l) => l.drain === 'stopped') as Stopped
+  t.same(h1.failed, [], 'no HTTP/1.1 request failed')
+  t.ok(h1.ok > 0 && h1.close > 0, 'HTTP/1.1 connections retired with Connection: close')
+  t.ok(stopped.connections.retired > 0 && stopped.connections.retired <= 4, `HTTP/1.1 connections counted as connections (${stopped.connections.retired})`)
+  t.same(outcome.failed, [], 'no h2 stream failed')
+  t.equal(outcome.goaways.at(-1)![0], 0, 'GOAWAY NO_ERROR')
+  t.equal(stopped.http2.streams, outcome.ok, 'every h2 stream the server received was answered')
+  t.match(stopped, { clean: true, cut: [], http2: { sessions: 1, goaways: 1, forced: 0 } })
+  t.equal(exit.code, 0)
+})
+
+t.test('an idle session is told to go away after idleCloseMs; the deadline cuts a stream and names it', async (t) => {
+  const pod = await h2Pod(t, 'h2c', {
+    TERMINATION_GRACE_PERIOD_SECONDS: '4',
+    PRESTOP_SLEEP_SECONDS: '0',
+    DRAIN_OPTIONS: JSON.stringify({ delayMs: 0, idleCloseMs: 100, requestTimeoutMs: 1000, cleanupTimeoutMs: 500, marginMs: 500 })
+  })
+  const idle = await connect(`http://127.0.0.1:${pod.port}`)
+  const idleGoAway = new Promise<number[]>((resolve) => {
+    const got: number[] = []
+    idle.on('goaway', (_code: number, last: number) => { got.push(last) })
+    idle.once('close', () => { resolve(got) })
+  })
+  const busy = await connect(`http://127.0.0.1:${pod.port}`)
+  const slow = busy.request({ ':path': '/slow?ms=60000' })
+  slow.on('error', () => {})
+  slow.resume()
+  const slowEnded = new Promise<string>((resolve) => {
+    slow.on('close', () => { resolve(`rst ${slow.rstCode}`) })
+  })
+  await pod.waitForLog((l) => l.msg === 'slow request started')
+  pod.kill('SIGTERM')
+
+  // Node's client ends a session with no stream as soon as a NO_ERROR GOAWAY arrives.
+  t.same(await idleGoAway, [MAX_STREAM_ID], 'the idle session got the graceful GOAWAY and ended')
+  const exit = await pod.exited
+  t.equal(exit.code, 1, 'a cut drain exits non-zero')
+  t.match(await slowEnded, /^rst /, 'the cut stream ended')
+  const cut = pod.logs.find((l) => l.drain === 'cut') as LogLine & { requests: Array<{ method: string, url: string }>, forcedSessions: number }
+  t.equal(cut.forcedSessions, 1)
+  t.match(cut.requests, [{ method: 'GET', url: '/slow?ms=60000' }], 'names the stream it cut')
+  t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: false, http2: { sessions: 2, goaways: 2, idleClosed: 1, forced: 1 } })
+  busy.destroy()
+})
