@@ -47,6 +47,22 @@ t.test('every metric is registered, typed and named by the Prometheus rules', as
   t.match(text, /zero_downtime_lifecycle_state\{state="starting"\} 1/)
 })
 
+t.test('docs/probes.md lists every metric with its type and labels', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const docs = await readFile(new URL('../docs/probes.md', import.meta.url), 'utf8')
+  const rows = new Map([...docs.matchAll(/^\| `(zero_downtime_\w+)` \| (\w+) \|\s*`?(\w*)`?\s*\|/gm)].map((m) => [m[1], [m[2], m[3]]]))
+  const registry = new Registry()
+  const app = Fastify()
+  await app.register(zeroDowntime, { pressure: false, metrics: { registry }, checks: { db: () => true } })
+  await app.ready()
+  t.teardown(async () => { await app.close() })
+  t.same([...rows.keys()].sort(), [...METRIC_NAMES].sort())
+  for (const m of await registry.getMetricsAsJSON()) {
+    const labels = [...new Set(m.values.flatMap((v) => Object.keys(v.labels)))].join(',')
+    t.same(rows.get(m.name), [m.type, labels], m.name)
+  }
+})
+
 t.test('check status and duration follow a check that fails and recovers', async (t) => {
   const registry = new Registry()
   let up = true
