@@ -39,7 +39,7 @@ t.test('every metric is registered, typed and named by the Prometheus rules', as
   t.same(json.map((m) => m.name).sort(), [...METRIC_NAMES].sort())
   for (const m of json) {
     t.match(m.name, /^zero_downtime_[a-z_]+$/)
-    t.equal(m.type === 'counter', m.name.endsWith('_total'), `${m.name}: _total exactly on counters`)
+    t.equal(String(m.type) === 'counter', m.name.endsWith('_total'), `${m.name}: _total exactly on counters`)
     t.ok(m.help.length > 10, `${m.name} has help`)
   }
   const text = await registry.metrics()
@@ -212,14 +212,14 @@ t.test('metrics options are validated at registration', async (t) => {
   for (const [metrics, message] of cases) {
     const app = Fastify()
     app.register(zeroDowntime, { metrics: metrics as never, pressure: false })
-    await t.rejects(app.ready(), { name: 'TypeError', message }, JSON.stringify(metrics))
+    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message }, JSON.stringify(metrics))
   }
   const registry = new Registry()
   const first = Fastify()
   await first.register(zeroDowntime, { metrics: { registry }, pressure: false })
   const second = Fastify()
   second.register(zeroDowntime, { metrics: { registry }, pressure: false })
-  await t.rejects(second.ready(), { name: 'TypeError', message: /option "metrics.registry" already has zero_downtime_check_up/ })
+  await t.rejects(async () => { await second.ready() }, { name: 'TypeError', message: /option "metrics.registry" already has zero_downtime_check_up/ })
   await first.close()
 })
 

@@ -4,8 +4,8 @@
  * Every value is read from state the plugin keeps anyway (cached check
  * results, the lifecycle, the drain's counters, the shed count) in prom-client
  * `collect()` callbacks, i.e. when the registry is scraped: nothing is added to
- * the request path. prom-client is an optional peer: it is imported here, and
- * this module is only imported when the `metrics` option is given.
+ * the request path. prom-client is an optional peer: it is imported here,
+ * with `import()`, only when the `metrics` option is given.
  *
  * Labels carry only names the plugin validated (check names, lifecycle states,
  * connection outcomes), never a check's error text: an error can quote a
