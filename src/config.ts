@@ -64,7 +64,7 @@ export interface ZeroDowntimeOptions {
    */
   probeDetail?: (request: FastifyRequest) => boolean
   /** Prometheus metrics on your prom-client Registry (see docs/probes.md). */
-  metrics?: MetricsOptions
+  metrics?: MetricsOptions | false
 }
 
 /** The single source of every default; docs/probes.md mirrors it (a test keeps them in step). */
