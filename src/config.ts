@@ -4,7 +4,10 @@
  * a typo in a probe option must fail the deploy, not silently fall back to a
  * default that drops requests later.
  */
+import type { FastifyRequest } from 'fastify'
 import type { DrainOptions } from './drain/index.js'
+import { fromLoopback, type DetailPolicy } from './health/trust.js'
+import { resolveMetrics, type MetricsOptions, type ResolvedMetrics } from './metrics/options.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
 import { describe, invalid, isPlainObject, limitOrFalse, MAX_TIMER_MS, milliseconds, rejectUnknownKeys, wholeSeconds } from './options.js'
 
@@ -53,6 +56,15 @@ export interface ZeroDowntimeOptions {
   pressure?: false | PressureOptions
   /** Drain options, validated by the drain (see docs/drain.md). */
   drain?: DrainOptions
+  /**
+   * Who gets probe detail (`?verbose`, a check's error text on
+   * `/ready/<check>`) and may use `?exclude`: a function of the request
+   * (default: requests from loopback, i.e. `kubectl exec` / `port-forward`).
+   * Everyone else gets the status only; their parameters are ignored.
+   */
+  probeDetail?: (request: FastifyRequest) => boolean
+  /** Prometheus metrics on your prom-client Registry (see docs/probes.md). */
+  metrics?: MetricsOptions | false
 }
 
 /** The single source of every default; docs/probes.md mirrors it (a test keeps them in step). */
@@ -107,6 +119,8 @@ export interface ResolvedConfig {
   readonly pressure: ResolvedPressure | false
   /** `Retry-After` (seconds) on a 503 probe: about when a new check result can change it. */
   readonly probeRetryAfterSeconds: number
+  readonly probeDetail: DetailPolicy
+  readonly metrics: ResolvedMetrics | false
 }
 
 /** Check names end up in URLs (`/ready/<name>`) and health+json keys (`<name>:responseTime`). */
@@ -115,7 +129,7 @@ const CHECK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i
 const RESERVED_NAMES = new Set(['pressure'])
 const PATH = /^\/[A-Za-z0-9._~/-]*$/
 
-const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain'])
+const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain', 'probeDetail', 'metrics'])
 /** Keys Fastify itself reads from `register(plugin, opts)`: not ours to reject. */
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 /** Fastify calls options given as a function (`register(plugin, (parent) => opts)`) and passes on whatever it returns. */
@@ -236,6 +250,12 @@ function resolvePressure (input: unknown): ResolvedPressure | false {
   })
 }
 
+function resolveProbeDetail (value: unknown): DetailPolicy {
+  if (value === undefined) return fromLoopback
+  if (typeof value !== 'function') throw invalid('probeDetail', 'a function (request) => boolean telling whether the caller may see probe detail', value)
+  return value as DetailPolicy
+}
+
 /** Validates the plugin options (all but `drain`, which the drain validates) into a frozen config. */
 export function resolveConfig (input: unknown): ResolvedConfig {
   const opts = input ?? {}
@@ -254,6 +274,8 @@ export function resolveConfig (input: unknown): ResolvedConfig {
     startup: oneOf(opts.startup, 'startup', ['listen', 'manual'], DEFAULTS.startup),
     logProbes: boolean(opts.logProbes, 'logProbes', DEFAULTS.logProbes),
     pressure: resolvePressure(opts.pressure),
-    probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000))
+    probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000)),
+    probeDetail: resolveProbeDetail(opts.probeDetail),
+    metrics: resolveMetrics(opts.metrics)
   })
 }

@@ -9,6 +9,7 @@ import { loggableError } from './health/scrub.js'
 import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
+import { installMetrics } from './metrics/index.js'
 import { invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
 import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
@@ -95,6 +96,14 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   installProbeRoutes(app, config, probeState)
 
   const drain = installDrain(app, lifecycle, drainConfig)
+  if (config.metrics !== false) {
+    await installMetrics(config.metrics, {
+      lifecycle: () => lifecycle.state,
+      checks: () => runner.results,
+      drain: () => drain.progress(),
+      shed: pressure.shed
+    })
+  }
 
   const decorator = new ZeroDowntimeHandle(lifecycle, runner, config, drain, () => readiness(probeState(), NO_QUERY).statusCode === 200)
   app.decorate('zeroDowntime', decorator)

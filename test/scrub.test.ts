@@ -29,7 +29,8 @@ const SHAPES: Array<[string, string, string[], string]> = [
   ['bearer token alone', 'sent Bearer s3cret to the API', ['s3cret'], 'sent Bearer [redacted] to the API'],
   ['basic credentials', 'basic czNjcmV0OnMzY3JldA== refused', ['czNjcmV0'], 'basic [redacted] refused'],
   ['JWT', 'bad eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzM2NyZXQifQ.c2lnbmF0dXJl', ['eyJ'], 'bad [redacted]'],
-  ['query token', 'GET /reset?token=s3cret&user=1', ['s3cret'], 'GET /reset?token=[redacted]&user=1']
+  ['query token', 'GET /reset?token=s3cret&user=1', ['s3cret'], 'GET /reset?token=[redacted]&user=1'],
+  ['quoted after a secret word', 'password "s3cret" rejected, token \'s3cret2\' expired', ['s3cret'], 'password [redacted] rejected, token [redacted] expired']
 ]
 
 // What a dependency needs to be found stays; nothing else is added.

@@ -10,5 +10,5 @@ export {
 } from './long-lived.js'
 export {
   installDrain, drainControllerOf, kDrainController, PROMPT_DRAIN,
-  type DrainController, type DrainReport, type DrainRunOptions
+  type DrainController, type DrainReport, type DrainRunOptions, type DrainProgress
 } from './sequence.js'

@@ -89,7 +89,17 @@ export interface DrainController {
    * instead of as a programmatic close.
    */
   announce (reason: string, options: DrainRunOptions): void
+  /** Counts of the drain so far, read when metrics are scraped; undefined before a drain starts. */
+  progress (): DrainProgress | undefined
   readonly config: DrainConfig
+}
+
+/** The drain's counts while it runs (the report's, before there is one). */
+export interface DrainProgress extends ConnectionStats {
+  /** Since drain start; frozen at the report's value once stopped. */
+  readonly durationMs: number
+  /** Requests cut so far (see `DrainReport.cut`). */
+  readonly cut: number
 }
 
 /** Where `listen()` finds the controller of an app (the public face is `app.zeroDowntime`). */
@@ -130,6 +140,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   let report: Promise<DrainReport> | undefined
   let announced: { reason: string, options: DrainRunOptions } | undefined
   let timeline: Timeline | undefined
+  let finalDurationMs: number | undefined
 
   /** The HTTP part of the drain, once, whichever entry comes first. */
   function drainHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
@@ -273,6 +284,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       http2: h2.stats,
       cleanup: cleanupResults
     })
+    finalDurationMs = result.durationMs
     t.info('stopped', result.clean ? 'drain finished clean' : 'drain finished, not clean', { ...result })
     return result
   }
@@ -301,6 +313,10 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     },
     announce (reason, options) {
       announced ??= { reason, options }
+    },
+    progress () {
+      if (http === undefined || timeline === undefined) return undefined
+      return { ...tracker.stats, durationMs: finalDurationMs ?? timeline.elapsedMs, cut: cut.length }
     },
     config
   }

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import type { ResolvedConfig } from '../config.js'
 import { exemptFromShedding } from '../pressure/index.js'
 import { HEALTH_JSON, liveness, readiness, single, startup, type ProbeAnswer, type ProbeState, type ReportQuery } from './report.js'
+import { trusted } from './trust.js'
 
 const entrySchema = {
   type: 'object',
@@ -34,6 +35,9 @@ interface ProbeQuery {
   exclude?: string | string[]
 }
 
+/** What an untrusted caller's parameters amount to: nothing (ignored, never honoured). */
+const STATUS_ONLY: ReportQuery = Object.freeze({ verbose: false, exclude: new Set<string>() })
+
 function parseQuery (query: ProbeQuery): ReportQuery {
   const raw = query.exclude === undefined ? [] : Array.isArray(query.exclude) ? query.exclude : [query.exclude]
   return {
@@ -55,10 +59,16 @@ export function installProbeRoutes (app: FastifyInstance, config: ResolvedConfig
     ...(config.logProbes ? {} : { logLevel: 'silent' as const })
   }
 
-  function send (reply: FastifyReply, result: ProbeAnswer): FastifyReply {
+  // Detail maps the pod's dependencies and ?exclude fakes readiness: both only
+  // for callers the `probeDetail` policy trusts (see trust.ts).
+  const queryOf = (request: FastifyRequest<{ Querystring: ProbeQuery }>): ReportQuery | undefined =>
+    trusted(config.probeDetail, request) ? parseQuery(request.query) : undefined
+
+  /** `query` undefined: an untrusted caller, who gets the status and no more. */
+  function send (reply: FastifyReply, result: ProbeAnswer, query: ReportQuery | undefined): FastifyReply {
     reply.code(result.statusCode).type(HEALTH_JSON).header('cache-control', 'no-store')
     if (result.statusCode === 503) reply.header('retry-after', String(config.probeRetryAfterSeconds))
-    return reply.send(result.body)
+    return reply.send(query === undefined ? { status: result.body.status } : result.body)
   }
 
   const probes = [
@@ -72,7 +82,10 @@ export function installProbeRoutes (app: FastifyInstance, config: ResolvedConfig
         ...routeOptions,
         method: METHODS,
         url,
-        handler: async (request, reply) => send(reply, probe(state(), parseQuery(request.query)))
+        handler: async (request, reply) => {
+          const query = queryOf(request)
+          return send(reply, probe(state(), query ?? STATUS_ONLY), query)
+        }
       })
     }
   }
@@ -82,8 +95,9 @@ export function installProbeRoutes (app: FastifyInstance, config: ResolvedConfig
       method: METHODS,
       url: `${url}/:check`,
       handler: async (request, reply) => {
-        const result = single(state(), request.params.check, parseQuery(request.query))
-        if (result !== undefined) return send(reply, result)
+        const query = queryOf(request)
+        const result = single(state(), request.params.check, query ?? STATUS_ONLY)
+        if (result !== undefined) return send(reply, result, query)
         return reply.code(404).type(HEALTH_JSON).header('cache-control', 'no-store')
           .send({ status: 'fail', output: `no check named ${JSON.stringify(request.params.check)}` })
       }

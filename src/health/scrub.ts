@@ -38,6 +38,8 @@ const RULES: ReadonlyArray<readonly [string, RegExp, string]> = [
   ['JWT', /(?<![\w-])eyJ[\w-]+\.[\w-]+\.[\w-]*/g, REDACTED],
   // DB_PASSWORD=..., password: ..., "password":"...", ?api_key=...&: the value goes, the key stays.
   ['secret pair', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(["']?\\s{0,4}[=:]\\s{0,4})("(?:[^"\\\\]|\\\\.)*"?|'(?:[^'\\\\]|\\\\.)*'?|[^\\s,;&'"]+)`, 'gi'), `$1$2${REDACTED}`],
+  // password "s3cret" rejected, token 'abc': a quoted value right after a secret word, with no = or : between.
+  ['secret quoted', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(\\s{1,4})("(?:[^"\\\\]|\\\\.)*"?|'(?:[^'\\\\]|\\\\.)*'?)`, 'gi'), `$1$2${REDACTED}`],
   // app:s3cret@db:5432 without a scheme: the credentials go, the host stays (the message named it already).
   ['userinfo', /(?<![^\s'"<>()[\]{},;=/@])[^\s'"<>()[\]{},;=/@:]{1,64}:[^\s'"<>@]{0,256}@/g, `${REDACTED}@`]
 ]

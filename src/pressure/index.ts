@@ -29,15 +29,19 @@ export const exemptFromShedding = Object.freeze({ pressureHandler: (): undefined
 export interface PressureMonitor {
   /** The configured limits with their latest samples; empty when shedding is off. */
   measurements: () => readonly Measurement[]
+  /** Requests answered 503 by load shedding since registration (counted on shed requests only). */
+  shed: () => number
 }
 
-const NONE: PressureMonitor = Object.freeze({ measurements: () => [] })
+const NONE: PressureMonitor = Object.freeze({ measurements: () => [], shed: () => 0 })
 
 export async function installPressure (app: FastifyInstance, config: ResolvedPressure | false): Promise<PressureMonitor> {
   if (config === false) return NONE
   if (app.hasDecorator('isUnderPressure')) {
     throw new TypeError('fastify-zero-downtime: @fastify/under-pressure is already registered on this instance; pass option "pressure: false" to keep yours (probes stay exempt from it), or remove it and configure "pressure"')
   }
+  // Counted where under-pressure sheds, so requests it lets through pay nothing.
+  let shed = 0
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     maxEventLoopUtilization: config.maxEventLoopUtilization,
@@ -51,6 +55,7 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
       // is no measurement, and shedding on it would drop the first requests
       // of a pod that just became ready.
       if (typeof value === 'number' && !Number.isFinite(value)) return
+      shed++
       reply.code(503).header('retry-after', String(config.retryAfterSeconds))
       return { statusCode: 503, code: 'FST_UNDER_PRESSURE', error: 'Service Unavailable', message: `Service Unavailable: ${type} over its limit` } as never
     }
@@ -64,6 +69,7 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
   ] as const
   const active = limits.filter(([, max]) => max > 0)
   return Object.freeze({
+    shed: () => shed,
     measurements: () => {
       const usage = app.memoryUsage()
       return active.map(([key, max, unit, field]): Measurement => {

@@ -1,0 +1,142 @@
+/**
+ * Prometheus metrics on the app's own prom-client Registry.
+ *
+ * Every value is read from state the plugin keeps anyway (cached check
+ * results, the lifecycle, the drain's counters, the shed count) in prom-client
+ * `collect()` callbacks, i.e. when the registry is scraped: nothing is added to
+ * the request path. prom-client is an optional peer: it is imported here,
+ * with `import()`, only when the `metrics` option is given.
+ *
+ * Labels carry only names the plugin validated (check names, lifecycle states,
+ * connection outcomes), never a check's error text: an error can quote a
+ * connection string, and labels end up in every dashboard and alert.
+ */
+import type { DrainProgress } from '../drain/index.js'
+import type { CheckResult } from '../health/types.js'
+import { LIFECYCLE_STATES, type LifecycleState } from '../lifecycle.js'
+import type { ResolvedMetrics } from './options.js'
+
+/** What the metrics read, at scrape time. */
+export interface MetricSources {
+  readonly lifecycle: () => LifecycleState
+  readonly checks: () => readonly CheckResult[]
+  readonly drain: () => DrainProgress | undefined
+  readonly shed: () => number
+}
+
+/** Every metric the plugin registers; docs/probes.md lists them (a test keeps them in step). */
+export const METRIC_NAMES = Object.freeze([
+  'zero_downtime_check_up',
+  'zero_downtime_check_duration_seconds',
+  'zero_downtime_lifecycle_state',
+  'zero_downtime_drain_requests_served_total',
+  'zero_downtime_drain_connections_total',
+  'zero_downtime_drain_requests_cut_total',
+  'zero_downtime_drain_duration_seconds',
+  'zero_downtime_shed_requests_total'
+] as const)
+
+/** How a connection left during the drain, as the `outcome` label says it. */
+const OUTCOMES = Object.freeze([['retired', 'retired'], ['idle_closed', 'idleClosed'], ['forced', 'forced']] as const)
+
+type PromClient = typeof import('prom-client')
+
+async function loadPromClient (): Promise<PromClient> {
+  try {
+    const mod = await import('prom-client') as PromClient & { default?: PromClient }
+    // prom-client is CommonJS: named exports when Node detects them, else under default.
+    return typeof mod.Gauge === 'function' ? mod : mod.default as PromClient
+  } catch (err) {
+    throw new Error('fastify-zero-downtime: option "metrics" needs prom-client: npm install prom-client', { cause: err })
+  }
+}
+
+/** Registers the `zero_downtime_*` metrics on the configured registry. */
+export async function installMetrics (config: ResolvedMetrics, sources: MetricSources): Promise<void> {
+  const { registry } = config
+  const taken = METRIC_NAMES.filter((name) => registry.getSingleMetric(name) !== undefined)
+  if (taken.length > 0) {
+    throw new TypeError(`fastify-zero-downtime: option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
+  }
+  const { Counter, Gauge } = await loadPromClient()
+  const registers = [registry as never]
+
+  new Gauge({
+    name: 'zero_downtime_check_up',
+    help: 'Whether the check passes (1; a warning counts as passing) or fails (0), from its latest cached run',
+    labelNames: ['check'],
+    registers,
+    collect () {
+      for (const r of sources.checks()) this.set({ check: r.name }, r.status === 'fail' ? 0 : 1)
+    }
+  })
+  new Gauge({
+    name: 'zero_downtime_check_duration_seconds',
+    help: 'How long the latest run of the check took (a timed-out run: its timeout)',
+    labelNames: ['check'],
+    registers,
+    collect () {
+      for (const r of sources.checks()) {
+        if (!r.pending) this.set({ check: r.name }, r.latencyMs / 1000)
+      }
+    }
+  })
+  new Gauge({
+    name: 'zero_downtime_lifecycle_state',
+    help: 'The pod lifecycle state: 1 for the current one (starting, ready, draining, closing, stopped), 0 for the others',
+    labelNames: ['state'],
+    registers,
+    collect () {
+      const current = sources.lifecycle()
+      for (const state of LIFECYCLE_STATES) this.set({ state }, state === current ? 1 : 0)
+    }
+  })
+  // Counters read from the drain's own counts: reset and set to the total, so
+  // a scrape costs the same however many requests there were.
+  new Counter({
+    name: 'zero_downtime_drain_requests_served_total',
+    help: 'Responses completed after the drain started',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(sources.drain()?.servedDuringDrain ?? 0)
+    }
+  })
+  new Counter({
+    name: 'zero_downtime_drain_connections_total',
+    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response, or closed by the client), idle_closed (idle for drain.idleCloseMs), forced (cut at the deadline)',
+    labelNames: ['outcome'],
+    registers,
+    collect () {
+      const drain = sources.drain()
+      this.reset()
+      for (const [outcome, field] of OUTCOMES) this.inc({ outcome }, drain?.[field] ?? 0)
+    }
+  })
+  new Counter({
+    name: 'zero_downtime_drain_requests_cut_total',
+    help: 'Requests the drain could not answer: in flight at the deadline (or a second signal), or pipelined after their connection\'s last response',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(sources.drain()?.cut ?? 0)
+    }
+  })
+  new Gauge({
+    name: 'zero_downtime_drain_duration_seconds',
+    help: 'Time since the drain started, until it stopped (then its total); 0 before any drain',
+    registers,
+    collect () {
+      this.set((sources.drain()?.durationMs ?? 0) / 1000)
+    }
+  })
+  new Counter({
+    name: 'zero_downtime_shed_requests_total',
+    help: 'Requests answered 503 by load shedding (@fastify/under-pressure) since the app started',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(sources.shed())
+    }
+  })
+}
