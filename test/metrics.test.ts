@@ -129,7 +129,7 @@ async function drainingApp (t: Test): Promise<{ app: FastifyInstance, registry: 
   for (const name of ['zero_downtime_drain_requests_served_total', 'zero_downtime_drain_requests_cut_total', 'zero_downtime_drain_duration_seconds']) {
     t.equal(await value(registry, name), 0, `${name} is 0 before a drain`)
   }
-  for (const outcome of ['retired', 'idle_closed', 'forced']) t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome }), 0)
+  for (const outcome of ['retired', 'closed_by_client', 'idle_closed', 'stalled_closed', 'forced']) t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome }), 0)
   const inFlight = async (n: number): Promise<void> => { await new Promise<void>((resolve) => { if (arrived >= n) resolve(); else waiting.push([n, resolve]) }) }
   return { app, registry, port: (app.server.address() as net.AddressInfo).port, release, inFlight }
 }
@@ -148,7 +148,7 @@ t.test('a real drain: requests served, a connection retired after its Connection
   t.match(await slow.response, /^HTTP\/1\.1 200[\s\S]*connection: close/i)
   const done = await report
   t.same(await lifecycle(registry), ['stopped'])
-  t.same(done.connections, { retired: 1, idleClosed: 0, forced: 0 })
+  t.same(done.connections, { retired: 1, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 })
   t.equal(await value(registry, 'zero_downtime_drain_requests_served_total'), 1)
   t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome: 'retired' }), 1)
   t.equal(await value(registry, 'zero_downtime_drain_requests_cut_total'), 0)
@@ -177,7 +177,7 @@ t.test('a real drain: idle connections closed, one cut by a second signal', asyn
   await hang.response
   t.same(await lifecycle(registry), ['stopped'])
   // With idleCloseMs 0, the answered connection is idle (and closed) as soon as its response is done.
-  t.same(done.connections, { retired: 0, idleClosed: 2, forced: 1 })
+  t.same(done.connections, { retired: 0, closedByClient: 0, idleClosed: 2, stalledClosed: 0, forced: 1 })
   t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome: 'idle_closed' }), 2)
   t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome: 'forced' }), 1)
   t.equal(await value(registry, 'zero_downtime_drain_requests_cut_total'), 1)

@@ -37,7 +37,9 @@ export const METRIC_NAMES = Object.freeze([
 ] as const)
 
 /** How a connection left during the drain, as the `outcome` label says it. */
-const OUTCOMES = Object.freeze([['retired', 'retired'], ['idle_closed', 'idleClosed'], ['forced', 'forced']] as const)
+const OUTCOMES = Object.freeze([
+  ['retired', 'retired'], ['closed_by_client', 'closedByClient'], ['idle_closed', 'idleClosed'], ['stalled_closed', 'stalledClosed'], ['forced', 'forced']
+] as const)
 
 type PromClient = typeof import('prom-client')
 
@@ -104,7 +106,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   })
   new Counter({
     name: 'zero_downtime_drain_connections_total',
-    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response, or closed by the client), idle_closed (idle for drain.idleCloseMs), forced (cut at the deadline)',
+    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
     labelNames: ['outcome'],
     registers,
     collect () {
