@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
-import { ENV } from '../env.js'
+import { ENV } from 'fastify-zero-downtime'
 import type { PodSpec } from './config.js'
 import type { Timeline } from './events.js'
 
