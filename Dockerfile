@@ -5,33 +5,28 @@
 ARG NODE_VERSION=22
 
 # 1. Build: the library with tshy (dist/), then the example, compiled by tsc to
-#    plain JavaScript (build/) so the runtime needs neither TypeScript nor tsx.
+#    plain JavaScript (examples/service/build/) so the runtime needs neither
+#    TypeScript nor tsx.
 FROM node:${NODE_VERSION}-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.image.json ./
+COPY examples/service/package.json ./examples/service/
+RUN npm ci --ignore-scripts --no-audit --no-fund -w examples/service --include-workspace-root
+COPY tsconfig.json ./
 COPY .tshy ./.tshy
 COPY src ./src
 COPY examples/service ./examples/service
-RUN npm run build && npx tsc -p tsconfig.image.json
+RUN npx tshy && npm run build -w examples/service
 
-# 2. Production dependencies only, at the versions of package-lock.json. The
-#    example also needs what the library leaves to its users (fastify, a peer
-#    dependency) and the drivers it uses: they are devDependencies of the
-#    library, so they are moved to dependencies here before installing.
+# 2. Production dependencies only, at the versions of package-lock.json: the
+#    example service's own dependencies (examples/service/package.json) and the
+#    plugin's. The load-test kit (kit/) is not in the build context's copy, so
+#    none of its packages are installed.
 FROM node:${NODE_VERSION}-alpine AS deps
 WORKDIR /app
-ARG EXAMPLE_DEPENDENCIES="fastify pg ioredis amqplib"
 COPY package.json package-lock.json ./
-RUN node -e ' \
-      const fs = require("node:fs"); \
-      const pkg = JSON.parse(fs.readFileSync("package.json", "utf8")); \
-      for (const name of process.argv.slice(1)) pkg.dependencies[name] = pkg.devDependencies[name] ?? pkg.peerDependencies[name]; \
-      pkg.devDependencies = {}; pkg.scripts = {}; \
-      fs.writeFileSync("package.json", JSON.stringify(pkg)); \
-    ' ${EXAMPLE_DEPENDENCIES} \
- && npm install --omit=dev --ignore-scripts --no-audit --no-fund \
+COPY examples/service/package.json ./examples/service/
+RUN npm ci --omit=dev -w examples/service --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # 3. Runtime: node, tini, the compiled code and production node_modules.
@@ -43,11 +38,13 @@ RUN apk add --no-cache tini
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-# package.json: "type": "module" and the self-reference that resolves
-# `import ... from 'fastify-zero-downtime'` to dist/.
+# package.json and dist/: the plugin, which node_modules/fastify-zero-downtime
+# links to (`import ... from 'fastify-zero-downtime'` resolves to dist/). The
+# example's package.json gives its build/ "type": "module".
 COPY --from=build /app/package.json ./
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/build ./build
+COPY --from=build /app/examples/service/package.json ./examples/service/
+COPY --from=build /app/examples/service/build ./examples/service/build
 # The `node` user (uid 1000) of the official image; k8s/ runs it with
 # runAsNonRoot and a read-only root filesystem, which this image supports.
 USER node
@@ -55,4 +52,4 @@ EXPOSE 3000
 # Kubernetes sends SIGTERM whatever this says; `docker stop` follows it.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/sbin/tini", "--"]
-CMD ["node", "--enable-source-maps", "build/examples/service/server.js"]
+CMD ["node", "--enable-source-maps", "examples/service/build/server.js"]

@@ -1,7 +1,8 @@
 // No Docker engine runs here: this checks what can be checked from the files.
 // The Dockerfile's instructions (stages, exec-form entrypoint with tini, no npm
 // at run time, non-root user, STOPSIGNAL), the .dockerignore, and that the
-// image's compile step (tsconfig.image.json) really produces the file CMD runs.
+// image's compile step (the example workspace's build) really produces the file CMD
+// runs, and the production install carries no load-test package.
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
@@ -44,7 +45,10 @@ t.test('multi-stage: build, production dependencies, small runtime', async (t) =
   t.ok(froms.length >= 3, froms.join(' | '))
   t.match(froms.at(-1), /^node:\$\{NODE_VERSION\}-alpine AS runtime$/)
   const deps = dockerfile.filter((i) => i.stage === 1 && i.op === 'RUN').map((i) => i.args).join(' ')
-  t.match(deps, /npm install --omit=dev/, 'production dependencies only')
+  t.match(deps, /npm ci --omit=dev -w examples\/service/, 'production dependencies of the example workspace only')
+  t.notMatch(deps, /node -e|package\.json/, 'no inline package.json rewriting')
+  const contextCopies = dockerfile.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args)
+  t.notOk(contextCopies.some((c) => /^kit\b|\skit\//.test(c)), 'the load-test kit is never copied into the image')
   const copies = final.filter((i) => i.op === 'COPY').map((i) => i.args)
   t.ok(copies.some((c) => /--from=deps \/app\/node_modules/.test(c)), 'node_modules come from the production-only stage')
   t.notOk(copies.some((c) => /--from=build \/app\/node_modules/.test(c)), 'never the build stage\'s node_modules (dev tools)')
@@ -79,12 +83,13 @@ t.test('.dockerignore keeps secrets, history and local builds out of the context
 t.test('the file CMD runs is produced by the image\'s compile step', async (t) => {
   const cmd = JSON.parse(one('CMD').args) as string[]
   const entry = cmd.at(-1) as string
-  t.match(entry, /^build\/.+\.js$/)
-  t.ok(dockerfile.some((i) => i.op === 'RUN' && /npx tsc -p tsconfig\.image\.json/.test(i.args)))
-  // Same config, output redirected to a scratch folder inside the package, so
-  // that `fastify-zero-downtime` resolves to this package as it does in /app.
-  const out = t.testdir()
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.image.json'), '--outDir', join(out, 'build')], { cwd: root, encoding: 'utf8' })
+  t.match(entry, /^examples\/service\/build\/.+\.js$/)
+  t.ok(dockerfile.some((i) => i.op === 'RUN' && /npm run build -w examples\/service/.test(i.args)))
+  // Same config, output redirected to a scratch folder inside the repository
+  // (where `fastify-zero-downtime` resolves to this package as it does in
+  // /app), laid out as in the image.
+  const out = t.testdir({ examples: { service: { 'package.json': JSON.stringify({ type: 'module' }) } } })
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'examples/service/tsconfig.json'), '--outDir', join(out, 'examples/service/build')], { cwd: root, encoding: 'utf8' })
   t.equal(tsc.status, 0, tsc.stdout + tsc.stderr)
   t.ok(existsSync(join(out, entry)), `${entry} exists in the build output`)
 
@@ -111,4 +116,21 @@ t.test('the file CMD runs is produced by the image\'s compile step', async (t) =
   server.kill('SIGTERM')
   const [code] = await exited
   t.equal(code, 0, 'a clean drain exits 0')
+})
+
+t.test('the deps stage installs the example and the plugin, no load-test package', async (t) => {
+  // The deps stage as Docker runs it: only the files it COPYs, then its RUN
+  // (npm's cache of this machine's install answers; the registry if not).
+  const stage = dockerfile.filter((i) => i.stage === 1)
+  const dir = t.testdir()
+  for (const c of stage.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/))) {
+    const dest = join(dir, c.at(-1) as string)
+    for (const src of c.slice(0, -1)) spawnSync('install', ['-D', join(root, src), join(dest, dest.endsWith('/') ? src.split('/').at(-1) as string : '')])
+  }
+  const install = (stage.find((i) => i.op === 'RUN') as Instruction).args.split('&&')[0] as string
+  const r = spawnSync('sh', ['-c', `${install} --prefer-offline`], { cwd: dir, encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr)
+  const installed = (name: string): boolean => existsSync(join(dir, 'node_modules', name, 'package.json'))
+  for (const name of ['fastify', 'pg', 'ioredis', 'amqplib', 'fastify-plugin', '@fastify/under-pressure', 'close-with-grace']) t.ok(installed(name), `${name} is installed`)
+  for (const name of ['autocannon', 'yaml', 'fastify-zero-downtime-kit', 'tsx', 'typescript']) t.notOk(installed(name), `${name} is not`)
 })

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
-import { renderKustomization } from '../src/lint/kustomize.js'
+import { renderKustomization } from '../kit/src/lint/kustomize.js'
 
 const root = join(import.meta.dirname, '..')
 const k8s = join(root, 'k8s')

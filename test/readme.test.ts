@@ -45,3 +45,20 @@ t.test('the files it links to exist', async (t) => {
   t.ok(links.length > 0)
   for (const link of links) t.ok(existsSync(join(root, link)), link)
 })
+
+t.test('what it links to is in the published tarballs', async (t) => {
+  // The README is the registry page: a link to a file left out of the tarball is dead there.
+  const pack = async (args: string[]): Promise<string[]> => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...args], { cwd: root })
+    return (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path) ?? []
+  }
+  const plugin = await pack([])
+  const links = [...readme.matchAll(/\]\(((?!https?:)[^)#]+)\)/g)].map((m) => m[1] as string)
+  for (const link of links) t.ok(plugin.some((f) => f === link || f.startsWith(`${link.replace(/\/$/, '')}/`)), `${link} is in the plugin's tarball`)
+  for (const f of ['package.json', 'README.md', 'dist/esm/index.js', 'dist/commonjs/index.js', 'dist/esm/budget.js']) t.ok(plugin.includes(f), f)
+  t.notOk(plugin.some((f) => /^(src|test|kit|examples)\//.test(f) || f === 'Dockerfile'), 'no source, test, kit, example or Dockerfile that could not build outside the repository')
+  const kit = await pack(['-w', 'kit'])
+  for (const f of ['package.json', 'README.md', 'dist/cli/index.js', 'dist/cli/rollout.js', 'dist/baseline/server.js']) t.ok(kit.includes(f), `kit: ${f}`)
+  t.notOk(kit.some((f) => f.endsWith('.ts')), 'the kit ships JavaScript only: nothing runs through tsx')
+  t.notOk(readFileSync(join(root, 'kit/README.md'), 'utf8').match(/\]\((?!https?:)/), 'the kit README links only by URL')
+})

@@ -187,7 +187,7 @@ export async function renderKustomization (dir: string, via: string = dir): Prom
   const k: unknown = parse(await readFile(file, 'utf8'))
   if (!isRecord(k)) fail(file, 'not a kustomization')
   for (const key of Object.keys(k)) {
-    if (!SUPPORTED.has(key)) fail(file, `kustomization field "${key}" is not supported by the built-in renderer; run \`kustomize build ${dir} | fastify-zero-downtime lint -\``)
+    if (!SUPPORTED.has(key)) fail(file, `kustomization field "${key}" is not supported by the built-in renderer; run \`kustomize build ${dir} | fastify-zero-downtime-kit lint -\``)
   }
   const objects: SourcedObject[] = []
   for (const entry of [...(Array.isArray(k.bases) ? k.bases : []), ...(Array.isArray(k.resources) ? k.resources : [])]) {

@@ -147,7 +147,7 @@ t.test('strategicMerge replaces lists that are not lists of named items', async 
 
 t.test('what the renderer does not support is refused with a way out', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ 'kustomization.yaml': 'components: [../c]\n' }, /field "components" is not supported by the built-in renderer; run `kustomize build .* \| fastify-zero-downtime lint -`/],
+    [{ 'kustomization.yaml': 'components: [../c]\n' }, /field "components" is not supported by the built-in renderer; run `kustomize build .* \| fastify-zero-downtime-kit lint -`/],
     [{ 'kustomization.yaml': 'resources: [https://github.com/x/y]\n' }, /must be a local file or directory/],
     [{ 'kustomization.yaml': 'resources: [{ a: 1 }]\n' }, /must be a local file or directory/],
     [{ 'kustomization.yaml': 'resources: [missing.yaml]\n' }, /resource missing.yaml not found/],

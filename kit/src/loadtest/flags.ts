@@ -39,7 +39,7 @@ export async function command<O extends NonNullable<ParseArgsConfig['options']>>
     return await body(flags)
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err
-    io.stderr.write(`fastify-zero-downtime ${name}: ${err.message}\n\n${help}`)
+    io.stderr.write(`fastify-zero-downtime-kit ${name}: ${err.message}\n\n${help}`)
     return 2
   }
 }

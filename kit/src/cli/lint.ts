@@ -2,12 +2,12 @@ import { parseArgs } from 'node:util'
 import { formatHuman, formatJson, lint, LINT_DEFAULTS, LintInputError, loadInputs, resolveLintOptions, RULES } from '../lint/index.js'
 
 // Defaults shown from LINT_DEFAULTS, which takes them from the plugin's own config.
-const USAGE = `usage: fastify-zero-downtime lint [options] <file|dir|-> ...
+const USAGE = `usage: fastify-zero-downtime-kit lint [options] <file|dir|-> ...
 
 Reports Kubernetes manifest mistakes that drop requests during rollouts, drains
 and evictions. Reads YAML files (multi-document), directories (a directory with
 a kustomization.yaml is rendered with the built-in kustomize subset; others are
-walked) and - for stdin, e.g. \`kustomize build k8s/overlays/canary | fastify-zero-downtime lint -\`.
+walked) and - for stdin, e.g. \`kustomize build k8s/overlays/canary | fastify-zero-downtime-kit lint -\`.
 
 options:
   --format human|json          output format (default human)
@@ -47,7 +47,7 @@ export async function run (argv: string[], io: LintIO = process): Promise<number
     return Buffer.concat(chunks).toString('utf8')
   }
   const usageError = (message: string): number => {
-    io.stderr.write(`fastify-zero-downtime lint: ${message}\n\n${USAGE}`)
+    io.stderr.write(`fastify-zero-downtime-kit lint: ${message}\n\n${USAGE}`)
     return 2
   }
 
@@ -98,7 +98,7 @@ export async function run (argv: string[], io: LintIO = process): Promise<number
     units = await loadInputs(positionals, readStdin)
   } catch (err) {
     if (!(err instanceof LintInputError)) throw err
-    io.stderr.write(`fastify-zero-downtime lint: ${err.message}\n`)
+    io.stderr.write(`fastify-zero-downtime-kit lint: ${err.message}\n`)
     return 2
   }
   const findings = lint(units, options)

@@ -128,7 +128,7 @@ t.test('report details: failures before any pod event, unaccounted requests', as
 t.test('flags: help, bad values, strategy arithmetic', async (t) => {
   const o = io(false)
   t.equal(await rollout(['--help'], o), 0)
-  t.match(o.out(), /usage: fastify-zero-downtime rollout/)
+  t.match(o.out(), /usage: fastify-zero-downtime-kit rollout/)
   for (const [argv, message] of [
     [['--bogus'], /Unknown option '--bogus'/],
     [['--replicas', '0'], /--replicas must be an integer >= 1/],

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { ReportFile } from '../../src/loadtest/report.js'
 
-export const FIXTURE = 'node test/fixtures/loadtest-pod.mjs'
+export const FIXTURE = `node ${join(import.meta.dirname, '../fixtures/loadtest-pod.mjs')}`
 
 /** A rollout compressed to a few seconds: 2 replicas, short preStop, propagation and probes. */
 export const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']

@@ -10,6 +10,8 @@ import type { Finding, LintOptions } from '../src/lint/index.js'
 
 const root = join(import.meta.dirname, '..')
 const fixtures = join(root, 'test/fixtures/manifests')
+// k8s/ and the kustomize renderings belong to the repository (the plugin package).
+const repo = join(root, '..')
 const noStdin = async (): Promise<string> => { throw new Error('no stdin in this test') }
 
 function lintText (text: string, options: LintOptions = LINT_DEFAULTS): Finding[] {
@@ -36,14 +38,14 @@ t.test('each rule fires on its broken fixture and nowhere else', async (t) => {
 
 t.test('the clean fixture and our own k8s/ have no finding', async (t) => {
   t.same(lint(await loadInputs([join(fixtures, 'clean.yaml')], noStdin)), [])
-  const units = await loadInputs([join(root, 'k8s')], noStdin)
-  t.same(units.map((u) => u.source.replace(root + '/', '')), [
+  const units = await loadInputs([join(repo, 'k8s')], noStdin)
+  t.same(units.map((u) => u.source.replace(repo + '/', '')), [
     'k8s/base', 'k8s/overlays/blue-green', 'k8s/overlays/canary/canary', 'k8s/overlays/canary/stable',
     'k8s/overlays/canary-gateway-api', 'k8s/overlays/canary-istio'
   ])
   t.same(lint(units), [])
-  for (const name of readdirSync(join(root, 'test/fixtures/kustomize'))) {
-    const text = readFileSync(join(root, 'test/fixtures/kustomize', name), 'utf8')
+  for (const name of readdirSync(join(repo, 'test/fixtures/kustomize'))) {
+    const text = readFileSync(join(repo, 'test/fixtures/kustomize', name), 'utf8')
     t.same(lintText(text), [], `kustomize build output ${name}`)
   }
 })

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `fastify-zero-downtime <command>`: each command lives in its own module and
+ * `fastify-zero-downtime-kit <command>`: each command lives in its own module and
  * exports `run(argv): Promise<number>` (the exit code), so this file only
  * dispatches and owns the process exit code.
  */
@@ -12,7 +12,7 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<{ run: (ar
 
 function usage (): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
-  return `usage: fastify-zero-downtime <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun a command with --help for its options.\n`
+  return `usage: fastify-zero-downtime-kit <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun a command with --help for its options.\n`
 }
 
 export async function main (argv: string[]): Promise<number> {
@@ -23,7 +23,7 @@ export async function main (argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name]
   if (command === undefined) {
-    process.stderr.write(`fastify-zero-downtime: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
+    process.stderr.write(`fastify-zero-downtime-kit: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
     return 2
   }
   return await (await command.load()).run(rest)
@@ -32,7 +32,7 @@ export async function main (argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (err: unknown) => {
-    process.stderr.write(`fastify-zero-downtime: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+    process.stderr.write(`fastify-zero-downtime-kit: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
     process.exitCode = 1
   }
 )

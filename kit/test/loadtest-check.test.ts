@@ -84,7 +84,7 @@ t.test('pods that never finish terminating time the run out', async (t) => {
 t.test('flags', async (t) => {
   const o = io()
   t.equal(await check(['--help'], o), 0)
-  t.match(o.out(), /usage: fastify-zero-downtime check/)
+  t.match(o.out(), /usage: fastify-zero-downtime-kit check/)
   for (const [argv, message] of [
     [['--deployment', 'web'], /--url and --deployment are required/],
     [['--url', 'nope', '--deployment', 'web'], /--url must be an http URL/],

@@ -1,5 +1,5 @@
-import { timingBudget } from '../../budget.js'
-import { ENV } from '../../env.js'
+import { timingBudget } from 'fastify-zero-downtime/budget'
+import { ENV } from 'fastify-zero-downtime'
 import { eachContainer, envValues, gracePeriodSeconds, preStopSleep, type Rule } from '../context.js'
 import { isRecord } from '../object.js'
 import type { KubeObject } from '../types.js'

@@ -1,5 +1,5 @@
 /**
- * `fastify-zero-downtime check`: the rollout command's load and accounting,
+ * `fastify-zero-downtime-kit check`: the rollout command's load and accounting,
  * aimed at a URL while a REAL rollout runs on a cluster. Exit 1 when any
  * request was dropped.
  */
@@ -13,7 +13,7 @@ import { finish, prepareOut, type Io } from '../loadtest/output.js'
 import { resultOf } from '../loadtest/run.js'
 import { selectScenarios } from '../loadtest/scenarios.js'
 
-export const HELP = `usage: fastify-zero-downtime check --url <url> --deployment <name> [options]
+export const HELP = `usage: fastify-zero-downtime-kit check --url <url> --deployment <name> [options]
 
 Sends the load-test scenarios to <url> (all at once, each counted on its own)
 while a real rollout of the Deployment runs: \`kubectl rollout restart\`, or

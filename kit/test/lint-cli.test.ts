@@ -8,6 +8,8 @@ import { run } from '../src/cli/lint.js'
 import { RULES } from '../src/lint/index.js'
 
 const root = join(import.meta.dirname, '..')
+// k8s/ and the kustomize renderings belong to the repository (the plugin package).
+const repo = join(root, '..')
 const fixture = (name: string): string => join(root, 'test/fixtures/manifests', `${name}.yaml`)
 
 /** The command in this process: the same code path, without a process start per case. */
@@ -24,7 +26,7 @@ async function lintHere (args: string[], stdin = ''): Promise<{ code: number | n
 
 /** The real binary entry point in a child process: exit code, stdin, stdout. */
 async function cli (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'lint', ...args], { cwd: root, input: stdin, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), 'lint', ...args], { cwd: repo, input: stdin, encoding: 'utf8' })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -51,7 +53,7 @@ t.test('warnings alone exit 0; human output explains each finding', async (t) =>
 })
 
 t.test('reads kustomize output from stdin', async (t) => {
-  const rendered = readFileSync(join(root, 'test/fixtures/kustomize/canary-istio.yaml'), 'utf8')
+  const rendered = readFileSync(join(repo, 'test/fixtures/kustomize/canary-istio.yaml'), 'utf8')
   t.equal((await cli(['-'], rendered)).code, 0)
   const broken = await cli(['-'], readFileSync(fixture('single-replica'), 'utf8') + '---\n' + readFileSync(fixture('npm-start'), 'utf8'))
   t.equal(broken.code, 1)
@@ -82,7 +84,7 @@ t.test('options reach the rules', async (t) => {
 t.test('--help and --rules', async (t) => {
   const help = await lintHere(['--help'])
   t.equal(help.code, 0)
-  t.match(help.stdout, /^usage: fastify-zero-downtime lint/)
+  t.match(help.stdout, /^usage: fastify-zero-downtime-kit lint/)
   const rules = await lintHere(['--rules'])
   t.equal(rules.code, 0)
   for (const r of RULES) t.match(rules.stdout, `${r.meta.id} (${r.meta.severity})`)
@@ -106,5 +108,5 @@ t.test('bad usage and unreadable input exit 2 with a reason', async (t) => {
   }
   const yaml = await cli(['-'], 'kind: Deployment\nspec: [unclosed\n')
   t.equal(yaml.code, 2)
-  t.match(yaml.stderr, /^fastify-zero-downtime lint: -:\d+:\d+: invalid YAML: /)
+  t.match(yaml.stderr, /^fastify-zero-downtime-kit lint: -:\d+:\d+: invalid YAML: /)
 })

@@ -1,9 +1,12 @@
 /**
- * `fastify-zero-downtime rollout`: rolls a service (and the baseline, the
+ * `fastify-zero-downtime-kit rollout`: rolls a service (and the baseline, the
  * usual recipe) through a simulated Kubernetes rolling update under each load
  * scenario and counts every dropped request. Exit 1 when the service under
  * test dropped any.
  */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
   parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
@@ -15,14 +18,19 @@ import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output
 import { runScenario, type RunResult } from '../loadtest/run.js'
 import { SCENARIOS, selectScenarios } from '../loadtest/scenarios.js'
 
-export const DEFAULT_COMMAND = 'node --import tsx examples/service/server.ts'
-export const DEFAULT_BASELINE = 'node --import tsx examples/baseline/server.ts'
-/** `--protocol h2`: the example service over h2c (the baseline gets HTTP2=1). */
-export const DEFAULT_H2_COMMAND = 'node --import tsx examples/http2/server.ts'
+/** The repository's example service: the default only where it exists (a clone of the repository). */
+export const EXAMPLE_SERVICE = 'examples/service/server.ts'
+export const DEFAULT_COMMAND = `node --import tsx ${EXAMPLE_SERVICE}`
+// Compiled into the kit's own dist/ (src/cli and dist/cli are both two levels
+// below the package root), so the baseline runs wherever the kit is installed.
+export const DEFAULT_BASELINE = `node "${fileURLToPath(new URL('../../dist/baseline/server.js', import.meta.url))}"`
+/** `--protocol h2`: the repository's HTTP/2 example service over h2c (the baseline gets HTTP2=1). */
+export const EXAMPLE_H2_SERVICE = 'examples/http2/server.ts'
+export const DEFAULT_H2_COMMAND = `node --import tsx ${EXAMPLE_H2_SERVICE}`
 
 const s = (ms: number): string => String(ms / 1000)
 
-export const HELP = `usage: fastify-zero-downtime rollout [options]
+export const HELP = `usage: fastify-zero-downtime-kit rollout [options]
 
 Runs the service as real replicas behind a kube-proxy-like balancer, rolls it
 v1 -> v2 (-> v3 ...) like a Deployment under each load scenario, and counts
@@ -31,8 +39,8 @@ baseline (plain Fastify + close-with-grace) and prints both side by side.
 Exit code 1 when the service under test dropped a request, 2 on bad flags.
 
 service
-  --command <cmd>              service start command, no shell (default: ${DEFAULT_COMMAND};
-                               with --protocol h2: ${DEFAULT_H2_COMMAND})
+  --command <cmd>              service start command, no shell (required, except in a clone of the
+                               repository: ${DEFAULT_COMMAND}; with --protocol h2: ${DEFAULT_H2_COMMAND})
   --baseline <cmd>             baseline start command (default: ${DEFAULT_BASELINE})
   --no-baseline                skip the baseline
   --cwd <dir>                  working directory of the replicas (default: current)
@@ -108,6 +116,13 @@ function parseEnv (pairs: readonly string[]): Record<string, string> {
   return env
 }
 
+function serviceCommand (flag: string | undefined, cwd: string, protocol: Protocol): string {
+  if (flag !== undefined) return flag
+  const [example, command] = protocol === 'h2' ? [EXAMPLE_H2_SERVICE, DEFAULT_H2_COMMAND] : [EXAMPLE_SERVICE, DEFAULT_COMMAND]
+  if (existsSync(join(cwd, example))) return command
+  throw new UsageError(`--command is required: the command that starts your service, e.g. --command "node server.js" (no ${example} in ${cwd} to default to)`)
+}
+
 export async function rollout (argv: string[], io: Io): Promise<number> {
   return await command('rollout', HELP, io, argv, OPTIONS, async (f) => {
     const sec = (name: keyof typeof f): number => Math.round(numberFlag(name, f[name] as string) * 1000)
@@ -145,7 +160,7 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
         })
       })
     })
-    const targets = [{ label: 'service', cluster: cluster(f.command ?? (protocol === 'h2' ? DEFAULT_H2_COMMAND : DEFAULT_COMMAND)) }]
+    const targets = [{ label: 'service', cluster: cluster(serviceCommand(f.command, f.cwd ?? process.cwd(), protocol)) }]
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: cluster(f.baseline) })
     const common = {
       rollouts: int('rollouts', 1),

@@ -4,8 +4,7 @@
  * file per concern; each reports a rule id, the object and field, why it
  * matters and the fix.
  */
-import { DEFAULTS } from '../config.js'
-import { DRAIN_DEFAULTS } from '../drain/config.js'
+import { DEFAULTS, DRAIN_DEFAULTS } from 'fastify-zero-downtime'
 import { createContext } from './context.js'
 import { formatPath, objectRef } from './object.js'
 import { RULES } from './rules/index.js'
