@@ -57,37 +57,71 @@ async function loopAcrossDrain (pod: Pod, url: string, warmup = 200): Promise<H2
   return outcome
 }
 
-/** `graceful`: h2c gets GOAWAY 2^31-1 first; over TLS the final GOAWAY comes alone (see src/drain/http2-sessions.ts). */
-function checkDrain (t: Test, outcome: H2Outcome, stopped: Stopped, exit: { code: number | null }, graceful = true): void {
-  t.same(outcome.failed, [], 'no stream the server received failed')
-  t.ok(outcome.ok > 200, `streams answered across the drain (${outcome.ok}; ${outcome.notSent} never sent after GOAWAY)`)
-  if (graceful) {
-    t.same(outcome.goaways[0], [0, MAX_STREAM_ID], 'first GOAWAY: NO_ERROR, last-stream-id 2^31-1 (refuses nothing)')
-    t.ok(outcome.goaways.length >= 2, 'then the final GOAWAY')
-  }
+/** The graceful sequence (GOAWAY 2^31-1, PING, final GOAWAY), for h2c and h2 over TLS alike. */
+function checkGoAways (t: Test, outcome: H2Outcome): void {
+  t.same(outcome.goaways[0], [0, MAX_STREAM_ID], 'first GOAWAY: NO_ERROR, last-stream-id 2^31-1 (refuses nothing)')
+  t.ok(outcome.goaways.length >= 2, 'then the final GOAWAY')
   t.equal(outcome.goaways.at(-1)![0], 0, 'final GOAWAY: NO_ERROR')
-  t.equal(stopped.http2.streams, outcome.ok, 'every stream the server received was answered')
+}
+
+/** `before`: a session that ended before the drain, with its one stream. */
+function checkDrain (t: Test, outcome: H2Outcome, logs: LogLine[], exit: { code: number | null }, before = 0): void {
+  const stopped = logs.find((l) => l.drain === 'stopped') as Stopped
+  t.same(outcome.failed, [], 'no stream the server received failed')
+  t.equal(outcome.refused, 0, 'no stream refused')
+  t.ok(outcome.ok > 200, `streams answered across the drain (${outcome.ok}; ${outcome.notSent} never sent after GOAWAY)`)
+  checkGoAways(t, outcome)
+  t.equal(stopped.http2.streams, outcome.ok + before, 'every stream the server received was answered')
   t.equal(exit.code, 0)
   t.equal(stopped.clean, true)
   t.same(stopped.cut, [])
-  t.match(stopped.http2, { sessions: 1, goaways: 1, idleClosed: 0, forced: 0 })
+  t.match(stopped.http2, { sessions: 1 + before, goaways: 1, idleClosed: 0, forced: 0 })
   t.ok(stopped.http2.streamsServed > 0, 'streams served during the drain')
   t.equal(stopped.connections.retired, 0, 'HTTP/2 streams are not counted as HTTP/1.1 connections')
-  t.ok(stopped.durationMs as number < 30000, 'ended by its last stream, long before idle closing or the deadline')
+  checkPromptEnd(t, logs)
+}
+
+/**
+ * Ended by its last stream ("no connection left"), not by idle closing or the
+ * deadline: both come later than the drain took, by this run's own config.
+ */
+function checkPromptEnd (t: Test, logs: LogLine[]): void {
+  const started = logs.find((l) => l.drain === 'signal') as LogLine & { idleCloseMs: number, deadlineMs: number }
+  const drained = logs.find((l) => l.drain === 'http-drained')
+  t.ok(drained, 'HTTP drained: no connection left')
+  t.notOk(logs.some((l) => l.drain === 'deadline' || l.drain === 'cut' || l.drain === 'idle-closed'), 'neither the deadline nor idle closing ended it')
+  t.ok((drained?.drainMs as number) < Math.min(started.idleCloseMs, started.deadlineMs), 'drained before idle closing or the deadline were due')
 }
 
 t.test('h2c: tens of concurrent streams in a tight loop across a drain, none fails, GOAWAY ends the session', async (t) => {
   const pod = await h2Pod(t, 'h2c')
   const outcome = await loopAcrossDrain(pod, `http://127.0.0.1:${pod.port}`)
   const exit = await pod.exited
-  checkDrain(t, outcome, pod.logs.find((l) => l.drain === 'stopped') as Stopped, exit)
+  checkDrain(t, outcome, pod.logs, exit)
 })
 
-t.test('h2 over TLS: the same, with the final GOAWAY alone (refused streams are retry-safe)', async (t) => {
+/** What a handler sees of its connection, over a new h2 session. */
+async function connectionSeen (url: string): Promise<Record<string, unknown>> {
+  const session = await connect(url)
+  try {
+    const req = session.request({ ':path': '/connection' })
+    req.setEncoding('utf8')
+    let body = ''
+    for await (const chunk of req) body += chunk as string
+    return { ...JSON.parse(body) as Record<string, unknown>, clientPort: (session.socket as { localPort?: number }).localPort }
+  } finally {
+    session.close()
+  }
+}
+
+t.test('h2 over TLS: the same graceful GOAWAY, none fails or is refused', async (t) => {
   const pod = await h2Pod(t, 'tls', tlsFiles(t.testdir()))
+  const seen = await connectionSeen(`https://127.0.0.1:${pod.port}`)
+  t.match(seen, { protocol: 'https', ip: '127.0.0.1', socketAlpn: 'h2', tlsVersion: /^TLSv1\.[23]$/, sessionEncrypted: true, sessionAlpn: 'h2' }, 'handlers see the TLS connection under the drain\'s transport')
+  t.equal(seen.remotePort, seen.clientPort, 'and the client\'s own port')
   const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
   const exit = await pod.exited
-  checkDrain(t, outcome, pod.logs.find((l) => l.drain === 'stopped') as Stopped, exit, false)
+  checkDrain(t, outcome, pod.logs, exit, 1)
 })
 
 t.test('allowHTTP1: h2 and HTTP/1.1 clients at once on one port, each drained its own way', async (t) => {
@@ -125,9 +159,11 @@ t.test('allowHTTP1: h2 and HTTP/1.1 clients at once on one port, each drained it
   t.ok(h1.ok > 0 && h1.close > 0, 'HTTP/1.1 connections retired with Connection: close')
   t.ok(stopped.connections.retired > 0 && stopped.connections.retired <= 4, `HTTP/1.1 connections counted as connections (${stopped.connections.retired})`)
   t.same(outcome.failed, [], 'no h2 stream failed')
-  t.equal(outcome.goaways.at(-1)![0], 0, 'GOAWAY NO_ERROR')
+  t.equal(outcome.refused, 0, 'no h2 stream refused')
+  checkGoAways(t, outcome)
   t.equal(stopped.http2.streams, outcome.ok, 'every h2 stream the server received was answered')
   t.match(stopped, { clean: true, cut: [], http2: { sessions: 1, goaways: 1, forced: 0 } })
+  checkPromptEnd(t, pod.logs)
   t.equal(exit.code, 0)
 })
 

@@ -16,10 +16,13 @@
  * stream, and the final GOAWAY then refuses the streams the client had sent in
  * between (measured on Node 20: 20 of 60 streams refused). nghttp2's graceful
  * `nghttp2_submit_shutdown_notice` is not exposed by Node. The 17-byte frame
- * goes through the socket's own write path (the TLS socket for h2 over TLS),
- * queued after whole frames Node wrote, so it never splits one; nghttp2 does
- * not know it was sent and keeps accepting streams until step 3. h2c only:
- * over TLS the sequence is the final GOAWAY alone (see #goAway).
+ * goes through the socket's own write path, queued after whole frames Node
+ * wrote, so it never splits one; nghttp2 does not know it was sent and keeps
+ * accepting streams until step 3. h2c: the TCP socket, whose writes and the
+ * session's share libuv's ordered queue. h2 over TLS: the TLS socket under a
+ * TlsSessionTransport (http2-transport.ts), through which every write of the
+ * session passes in JavaScript; without it (Node's listener not found) the
+ * sequence is the final GOAWAY alone (see #goAway).
  *
  * Streams, not sessions, are the requests: `servedStreams` counts streams
  * completed from the drain start, `cut` names those the deadline cut.
@@ -29,6 +32,7 @@ import type { Server } from 'node:net'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../health/scrub.js'
+import { interposeTlsTransport, type TlsSessionTransport } from './http2-transport.js'
 import type { CutRequest } from './connections.js'
 
 /** RFC 9113 6.8 / 6.5: the largest stream id, "refuse nothing". */
@@ -69,8 +73,8 @@ interface Stream {
 
 interface Session {
   readonly session: Http2Session
-  /** The socket as accepted (TLS socket for h2): the first GOAWAY is written to it. */
-  readonly socket: Socket | undefined
+  /** Where the first GOAWAY is written (the TCP socket for h2c, the TLS one under a transport); none: final GOAWAY alone. */
+  readonly frames: Socket | undefined
   readonly streams: Map<ServerHttp2Stream, Stream>
   idleSince: number
   /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out). */
@@ -110,20 +114,21 @@ export class Http2SessionTracker {
   #goaways = 0
   #idleClosed = 0
   #forced = 0
-  /** The socket of the connection being set up: Node emits 'session' synchronously from its own connection listener. */
-  #accepting: Socket | undefined
+  /** Where the session being set up writes frames: Node emits 'session' synchronously from its own connection listener. */
+  #accepting: { frames: Socket, transport?: TlsSessionTransport } | undefined
   /** Called after a session closes or a stream completes. */
   onChange: () => void = () => {}
 
   constructor (server: Server, now: () => number = Date.now) {
     this.#now = now
     if (!isHttp2Server(server)) return
-    const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
-    server.prependListener(connectionEvent, (socket: Socket) => { this.#accepting = socket })
+    if (server instanceof TlsServer) interposeTlsTransport(server, (transport) => { this.#accepting = { frames: transport.tls, transport } })
+    else server.prependListener('connection', (socket: Socket) => { this.#accepting = { frames: socket } })
     server.on('session', (session: Http2Session) => {
-      const socket = this.#accepting
+      const accepting = this.#accepting
       this.#accepting = undefined
-      this.#track(session, socket)
+      accepting?.transport?.adopt(session)
+      this.#track(session, accepting?.frames)
     })
   }
 
@@ -179,8 +184,8 @@ export class Http2SessionTracker {
     return cut
   }
 
-  #track (session: Http2Session, socket: Socket | undefined): void {
-    const s: Session = { session, socket, streams: new Map(), idleSince: this.#now(), state: 'open' }
+  #track (session: Http2Session, frames: Socket | undefined): void {
+    const s: Session = { session, frames, streams: new Map(), idleSince: this.#now(), state: 'open' }
     this.#seen++
     this.#sessions.set(session, s)
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -216,16 +221,15 @@ export class Http2SessionTracker {
       // the session once its open streams finish.
       if (!s.session.destroyed) s.session.close()
     }
-    // Over TLS the frame cannot be written beside Node's: TLSWrap takes one
-    // write at a time and aborts the process (`!current_write_`) when
-    // Http2Session writes while ours is in flight. There the final GOAWAY
-    // goes out at once: streams the client sent meanwhile are refused with
-    // REFUSED_STREAM (not processed, RFC 9113 8.7: safe to retry).
-    if (s.socket === undefined || !s.socket.writable || (s.socket as Socket & { encrypted?: boolean }).encrypted === true) {
+    // No safe place for the frame (a TLS session without the transport:
+    // TLSWrap aborts the process on a write beside the session's): the final
+    // GOAWAY goes out at once, and streams the client sent meanwhile are
+    // refused with REFUSED_STREAM (not processed, RFC 9113 8.7: safe to retry).
+    if (s.frames === undefined || !s.frames.writable) {
       final()
       return
     }
-    s.socket.write(goAwayFrame(MAX_STREAM_ID))
+    s.frames.write(goAwayFrame(MAX_STREAM_ID))
     // The ACK comes back after every frame the client sent before it; the
     // callback runs while Node parses that read, so the final GOAWAY waits a
     // turn of the event loop for the frames read with the ACK.
