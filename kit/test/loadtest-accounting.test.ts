@@ -3,11 +3,16 @@
 // `Connection: close`, lets one time out) and the kit must report exactly that.
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { constants as h2, createServer as createH2cServer } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { failureOf, percentile, Recorder } from '../src/loadtest/accounting.js'
 import { autocannonLoad } from '../src/loadtest/autocannon-load.js'
+import { grpcStyle } from '../src/loadtest/h2-client.js'
 import { closedLoop, type Load, type Target } from '../src/loadtest/http-client.js'
+import { textReport, jsonReport } from '../src/loadtest/report.js'
+import { resultOf } from '../src/loadtest/run.js'
+import { Timeline } from '../src/loadtest/events.js'
 import { sseStreams } from '../src/loadtest/sse-client.js'
 
 const K = 7
@@ -146,7 +151,7 @@ t.test('the recorder keeps every outcome apart', async (t) => {
   r.settle(b, { kind: 'response', status: 503 }, 'p1')
   r.settle(c, { kind: 'reset', code: 'ECONNRESET' }, 'p1')
   r.settle(d, { kind: 'cut' })
-  t.same(r.counts, { sent: 4, ok: 0, statuses: { 503: 2 }, failed: { reset: 1, cut: 1 } })
+  t.same(r.counts, { sent: 4, ok: 0, statuses: { 503: 2 }, failed: { reset: 1, cut: 1 }, retried: 0 })
   t.same(r.failures, [{ at: 300, kind: 'status 503' }, { at: 300, kind: 'status 503', pod: 'p1' }, { at: 300, kind: 'reset', code: 'ECONNRESET', pod: 'p1' }, { at: 300, kind: 'cut' }])
   t.same(r.drops, [undefined, 4])
 })
@@ -200,4 +205,35 @@ t.test('a refused connection is counted as refused', async (t) => {
   await load.stop()
   t.ok((tg.recorder.counts.failed.refused ?? 0) >= 3)
   t.equal(tg.recorder.counts.sent, tg.recorder.settled)
+})
+
+t.test('h2: streams refused unprocessed are sent again and counted as retries, not drops', async (t) => {
+  // Refuses exactly K streams with REFUSED_STREAM (RFC 9113 8.7: not
+  // processed), answers every other one.
+  let refused = 0
+  const server = createH2cServer()
+  server.on('stream', (stream) => {
+    // Closing with an error code emits it on the server's stream too.
+    stream.on('error', () => {})
+    if (refused < K) {
+      refused++
+      stream.close(h2.NGHTTP2_REFUSED_STREAM)
+      return
+    }
+    stream.respond({ ':status': 200 })
+    stream.end('ok')
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const tg = target((server.address() as AddressInfo).port)
+  const load = grpcStyle(tg, { sessions: 1, streams: 4, request: { method: 'GET', path: '/' } })
+  while (tg.recorder.counts.ok < 3 * K) await new Promise((resolve) => setTimeout(resolve, 20))
+  await load.stop()
+  t.equal(tg.recorder.counts.retried, K, 'each refused stream retried once')
+  t.equal(tg.recorder.dropped, 0, 'and answered on its retry')
+  t.equal(tg.recorder.counts.sent, tg.recorder.counts.ok, 'a retry is not another request')
+  const r = resultOf({ scenario: { name: 'grpc', description: 'd', start: () => load }, label: 'service', command: ['x'], proxy: 'l4', timeline: new Timeline(), recorder: tg.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error: undefined })
+  t.match(textReport([r]), `grpc / service: ${K} retries of requests refused unprocessed`)
+  t.match(jsonReport([r], 'service').summary, [{ scenario: 'grpc', retried: K }])
 })

@@ -113,7 +113,7 @@ t.test('run() of each command reports bad flags with exit code 2; an unusable --
 })
 
 t.test('report details: failures before any pod event, unaccounted requests', async (t) => {
-  const r = { scenario: 's', description: 'd', label: 'service', command: ['x'], proxy: 'l7', durationMs: 1000, counts: { sent: 3, ok: 1, statuses: {}, failed: { reset: 1 } }, dropped: 1, unsettled: 1, latencyMs: { p50: 1, p99: 2 }, failures: [{ at: 10, kind: 'reset' }], events: [{ at: 500, type: 'sigterm' as const, pod: 'p', version: 'v1' }], throughput: [1], drops: [1], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods: [] }
+  const r = { scenario: 's', description: 'd', label: 'service', command: ['x'], proxy: 'l7', durationMs: 1000, counts: { sent: 3, ok: 1, statuses: {}, failed: { reset: 1 }, retried: 0 }, dropped: 1, unsettled: 1, latencyMs: { p50: 1, p99: 2 }, failures: [{ at: 10, kind: 'reset' }], events: [{ at: 500, type: 'sigterm' as const, pod: 'p', version: 'v1' }], throughput: [1], drops: [1], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods: [] }
   t.same(groupFailures(r), [{ count: 1, kind: 'reset', pod: '?', after: 'start', fromS: 0.01, toS: 0.01 }])
   t.match(textReport([r]), /s \/ service: 1 requests unaccounted for \(accounting bug\)/)
   t.equal(verdict([r], 'other'), false, 'broken accounting fails whatever the label')
@@ -170,7 +170,7 @@ t.test('per-pod connection endings: read from the drain\'s stopped line, shown i
   ]
   const pods = podEndings([{ name: 'web-v1-1', drainReport: stoppedReport(line) }, { name: 'base-1' }, { name: 'web-v2-2' }], events)
   t.same(pods.map((p) => p.goneAfterDeletionMs), [10000, 1000, undefined])
-  const r = { scenario: 'idle-pool', description: 'd', label: 'service', command: ['x'], proxy: 'l4', durationMs: 1000, counts: { sent: 1, ok: 1, statuses: {}, failed: {} }, dropped: 0, unsettled: 0, latencyMs: { p50: 1, p99: 2 }, failures: [], events, throughput: [1], drops: [0], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods }
+  const r = { scenario: 'idle-pool', description: 'd', label: 'service', command: ['x'], proxy: 'l4', durationMs: 1000, counts: { sent: 1, ok: 1, statuses: {}, failed: {}, retried: 0 }, dropped: 0, unsettled: 0, latencyMs: { p50: 1, p99: 2 }, failures: [], events, throughput: [1], drops: [0], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods }
   const text = textReport([r])
   t.match(text, /web-v1-1: gone 10\.0 s after deletion; 5 retired, 2 closed by client, 3 idle-closed, 1 stalled, 0 cut \(1 request\(s\)\)/)
   t.match(text, /base-1: gone 1\.0 s after deletion; no drain report/)

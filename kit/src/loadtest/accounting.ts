@@ -26,6 +26,12 @@ export interface Counts {
   statuses: Record<string, number>
   /** Transport failures by kind. */
   failed: Record<string, number>
+  /**
+   * Times a request was sent again because it was refused unprocessed (h2:
+   * REFUSED_STREAM or a session already going away, RFC 9113 8.7); each is
+   * still one request in `sent`.
+   */
+  retried: number
 }
 
 /** Classifies a Node.js client error into the kinds the report shows. */
@@ -40,7 +46,7 @@ export function failureOf (err: Error & { code?: string }): Outcome {
 export const BIN_MS = 250
 
 export class Recorder {
-  readonly counts: Counts = { sent: 0, ok: 0, statuses: {}, failed: {} }
+  readonly counts: Counts = { sent: 0, ok: 0, statuses: {}, failed: {}, retried: 0 }
   readonly latencies: number[] = []
   readonly failures: FailureRecord[] = []
   /** Completed requests per BIN_MS since the run started. */
@@ -57,6 +63,11 @@ export class Recorder {
   send (): number {
     this.counts.sent++
     return this.#now()
+  }
+
+  /** Call when a sent request is sent again, before it is settled. */
+  retry (): void {
+    this.counts.retried++
   }
 
   /** Call exactly once per sent request. */

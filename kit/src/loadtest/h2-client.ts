@@ -8,7 +8,7 @@
  * `request()` on a session already going away) is retried once on the next
  * session, as gRPC does transparently: RFC 9113 8.7 guarantees it was not
  * processed. It is still one request in the accounting (one `send`, one
- * `settle`); the retries are counted apart.
+ * `settle`); the retries are counted apart (`counts.retried`, in the report).
  */
 import { connect, type ClientHttp2Session } from 'node:http2'
 import { setMaxListeners } from 'node:events'
@@ -22,11 +22,6 @@ export interface H2LoadOptions {
   /** Concurrent streams on each session, each started as soon as the last one settled. */
   readonly streams: number
   readonly request: RequestSpec
-}
-
-/** A running h2 load; `retried` counts streams refused unprocessed and sent again. */
-export interface H2Load extends Load {
-  readonly retried: () => number
 }
 
 const BACKOFF_MS = 50
@@ -109,9 +104,8 @@ async function streamOnce (target: Target, session: ClientHttp2Session, spec: Re
   })
 }
 
-export function grpcStyle (target: Target, opts: H2LoadOptions): H2Load {
+export function grpcStyle (target: Target, opts: H2LoadOptions): Load {
   let stopping = false
-  let retried = 0
   const abort = new AbortController()
   setMaxListeners(0, abort.signal)
   const channels = Array.from({ length: opts.sessions }, () => new Channel(target))
@@ -120,7 +114,7 @@ export function grpcStyle (target: Target, opts: H2LoadOptions): H2Load {
       const start = target.recorder.send()
       let outcome: Outcome | 'retry' = 'retry'
       for (let attempt = 0; outcome === 'retry' && attempt <= MAX_RETRIES; attempt++) {
-        if (attempt > 0) retried++
+        if (attempt > 0) target.recorder.retry()
         try {
           outcome = await streamOnce(target, await channel.session(), opts.request)
         } catch (err) {
@@ -135,7 +129,6 @@ export function grpcStyle (target: Target, opts: H2LoadOptions): H2Load {
   }
   const running = channels.flatMap((c) => Array.from({ length: opts.streams }, async () => { await stream(c) }))
   return {
-    retried: () => retried,
     async stop () {
       stopping = true
       abort.abort()

@@ -78,6 +78,7 @@ export function textReport (results: readonly RunResult[]): string {
   for (const r of results) {
     if (r.error !== undefined) lines.push('', `${r.scenario} / ${r.label}: RUN FAILED: ${r.error}`)
     if (r.unsettled !== 0) lines.push('', `${r.scenario} / ${r.label}: ${r.unsettled} requests unaccounted for (accounting bug)`)
+    if (r.counts.retried > 0) lines.push('', `${r.scenario} / ${r.label}: ${r.counts.retried} retries of requests refused unprocessed (REFUSED_STREAM or GOAWAY; not drops)`)
     const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
     if (drained.length > 0) {
       lines.push('', `${r.scenario} / ${r.label}: how each pod's connections ended`)
@@ -95,7 +96,7 @@ export function textReport (results: readonly RunResult[]): string {
 export interface ReportFile {
   readonly generatedAt: string
   readonly ok: boolean
-  readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number }>
+  readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number, readonly retried: number }>
   readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[] }>
 }
 
@@ -104,7 +105,7 @@ export function jsonReport (results: readonly RunResult[], underTest: string, no
   return {
     generatedAt: now.toISOString(),
     ok: verdict(results, underTest),
-    summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped })),
+    summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped, retried: r.counts.retried })),
     runs: results.map((r) => ({ ...r, throughput: dense(r.throughput), drops: dense(r.drops), failureGroups: groupFailures(r) }))
   }
 }
