@@ -3,13 +3,31 @@
 // (Fastify + close-with-grace, as in examples/baseline); plugin is the same app
 // with fastify-zero-downtime registered (probes, drain tracking, load
 // shedding). All answer GET /hello and GET /bare.
-import Fastify from 'fastify'
+// bench/h2-tls.ts uses the h2tls-* modes: the same over h2 with TLS, with
+// h2tls-transport putting only the drain's TLS transport under each session
+// and h2tls-plugin-native the plugin with `drain.http2TlsTransport: false`.
+import { readFileSync } from 'node:fs'
+import type { Http2Session } from 'node:http2'
+import type { Server as TlsServer } from 'node:tls'
+import Fastify, { type FastifyInstance } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import zeroDowntime from '../src/index.js'
+import { interposeTlsTransport } from '../src/drain/http2-transport.js'
 
-const mode = process.env.BENCH_MODE
-const app = Fastify({ logger: false })
-if (mode === 'plugin') await app.register(zeroDowntime)
+const mode = process.env.BENCH_MODE ?? ''
+const h2tls = mode.startsWith('h2tls-')
+// Typed as the HTTP/1.1 app: both register the same routes.
+const app = (h2tls
+  ? Fastify({ logger: false, http2: true, https: { key: readFileSync(process.env.BENCH_TLS_KEY!), cert: readFileSync(process.env.BENCH_TLS_CERT!) } })
+  : Fastify({ logger: false })) as unknown as FastifyInstance
+if (mode === 'plugin' || mode === 'h2tls-plugin') await app.register(zeroDowntime)
+if (mode === 'h2tls-plugin-native') await app.register(zeroDowntime, { drain: { http2TlsTransport: false } })
+if (mode === 'h2tls-transport') {
+  // Each transport adopts its session as the drain's tracker does.
+  let pending: Parameters<Parameters<typeof interposeTlsTransport>[1]>[0] | undefined
+  interposeTlsTransport(app.server as unknown as TlsServer, (t) => { pending = t })
+  app.server.on('session', (session: Http2Session) => { pending?.adopt(session); pending = undefined })
+}
 app.get('/hello', async () => ({ hello: 'world' }))
 app.get('/bare', async () => 'ok')
 await app.listen({ port: 0, host: '127.0.0.1' })

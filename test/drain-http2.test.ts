@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import https from 'node:https'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { resolveDrainConfig } from '../src/drain/config.js'
 import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
 
@@ -122,6 +123,27 @@ t.test('h2 over TLS: the same graceful GOAWAY, none fails or is refused', async 
   const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
   const exit = await pod.exited
   checkDrain(t, outcome, pod.logs, exit, 1)
+})
+
+t.test('drain.http2TlsTransport: false keeps Node\'s native TLS path, where the final GOAWAY comes alone', async (t) => {
+  const pod = await h2Pod(t, 'tls', { ...tlsFiles(t.testdir()), DRAIN_OPTIONS: JSON.stringify({ idleCloseMs: 30000, http2TlsTransport: false }) })
+  const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
+  const exit = await pod.exited
+  const stopped = pod.logs.find((l) => l.drain === 'stopped') as Stopped
+  t.equal(outcome.goaways.length, 1, 'one GOAWAY')
+  t.ok(outcome.goaways[0]![1] < MAX_STREAM_ID, `with the last stream received (${outcome.goaways[0]![1]}), not 2^31-1`)
+  t.same(outcome.failed, [], 'no stream the server received failed (refused ones were not processed)')
+  t.equal(stopped.http2.streams, outcome.ok, 'every stream the server received was answered')
+  t.match(stopped, { clean: true, cut: [], http2: { sessions: 1, goaways: 1, forced: 0 } })
+  t.equal(exit.code, 0)
+})
+
+t.test('drain.http2TlsTransport: default true, a boolean or a TypeError naming it', async (t) => {
+  t.equal(resolveDrainConfig({}, {}).http2TlsTransport, true)
+  t.equal(resolveDrainConfig({ http2TlsTransport: false }, {}).http2TlsTransport, false)
+  for (const bad of [0, 'false', null]) {
+    t.throws(() => resolveDrainConfig({ http2TlsTransport: bad }, {}), { name: 'TypeError', message: /drain\.http2TlsTransport.*true or false/ })
+  }
 })
 
 t.test('allowHTTP1: h2 and HTTP/1.1 clients at once on one port, each drained its own way', async (t) => {

@@ -44,6 +44,16 @@ export interface DrainOptions {
   gracePeriodMs?: number
   /** Overrides `PRESTOP_SLEEP_SECONDS` (default 0: no preStop). */
   preStopSleepMs?: number
+  /**
+   * h2 over TLS: put a JavaScript transport between each TLS socket and its
+   * HTTP/2 session, so the drain can send the graceful first GOAWAY there
+   * too (no stream refused). It costs CPU on every h2-over-TLS request
+   * (docs/benchmarks.md); false keeps Node's native path, where the drain
+   * sends the final GOAWAY alone and streams in flight towards the pod are
+   * refused with REFUSED_STREAM (unprocessed, safe to retry; gRPC does).
+   * Default true.
+   */
+  http2TlsTransport?: boolean
 }
 
 /** Resolved once at registration; never mutated. */
@@ -56,6 +66,7 @@ export interface DrainConfig {
   readonly idleCloseSpacingMs: number
   readonly gracePeriodMs: number
   readonly preStopSleepMs: number
+  readonly http2TlsTransport: boolean
   /** Milliseconds after SIGTERM at which remaining HTTP work is cut. */
   readonly httpDeadlineMs: number
   readonly budget: TimingBudget
@@ -71,11 +82,12 @@ export const DRAIN_DEFAULTS = Object.freeze({
   idleCloseMs: 5000,
   idleCloseSpacingMs: 250,
   gracePeriodSeconds: 30,
-  preStopSleepSeconds: 0
+  preStopSleepSeconds: 0,
+  http2TlsTransport: true
 })
 
 const KNOWN: ReadonlySet<string> = new Set<keyof DrainOptions>([
-  'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'idleCloseSpacingMs', 'gracePeriodMs', 'preStopSleepMs'
+  'delayMs', 'requestTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'idleCloseMs', 'idleCloseSpacingMs', 'gracePeriodMs', 'preStopSleepMs', 'http2TlsTransport'
 ])
 
 function duration (options: Record<string, unknown>, key: keyof DrainOptions, allowZero: boolean): number | undefined {
@@ -98,6 +110,8 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
   const marginMs = duration(options, 'marginMs', true) ?? DRAIN_DEFAULTS.marginMs
   const idleCloseMs = duration(options, 'idleCloseMs', true) ?? DRAIN_DEFAULTS.idleCloseMs
   const idleCloseSpacingMs = duration(options, 'idleCloseSpacingMs', true) ?? DRAIN_DEFAULTS.idleCloseSpacingMs
+  const http2TlsTransport = options.http2TlsTransport === undefined ? DRAIN_DEFAULTS.http2TlsTransport : options.http2TlsTransport
+  if (typeof http2TlsTransport !== 'boolean') throw invalid('drain.http2TlsTransport', 'true or false', http2TlsTransport)
 
   const budget = timingBudget({ gracePeriodMs, preStopSleepMs, drainDelayMs: delayMs, requestTimeoutMs, cleanupTimeoutMs, marginMs })
   if (!budget.fits) {
@@ -114,6 +128,7 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
     idleCloseSpacingMs,
     gracePeriodMs,
     preStopSleepMs,
+    http2TlsTransport,
     httpDeadlineMs: budget.httpDeadlineMs,
     budget: Object.freeze(budget)
   })

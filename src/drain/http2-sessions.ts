@@ -119,11 +119,15 @@ export class Http2SessionTracker {
   /** Called after a session closes or a stream completes. */
   onChange: () => void = () => {}
 
-  constructor (server: Server, now: () => number = Date.now) {
+  /** `tlsTransport`: put a TlsSessionTransport under h2-over-TLS sessions (drain.http2TlsTransport). */
+  constructor (server: Server, { tlsTransport = true, now = Date.now }: { tlsTransport?: boolean, now?: () => number } = {}) {
     this.#now = now
     if (!isHttp2Server(server)) return
-    if (server instanceof TlsServer) interposeTlsTransport(server, (transport) => { this.#accepting = { frames: transport.tls, transport } })
-    else server.prependListener('connection', (socket: Socket) => { this.#accepting = { frames: socket } })
+    if (server instanceof TlsServer) {
+      if (tlsTransport) interposeTlsTransport(server, (transport) => { this.#accepting = { frames: transport.tls, transport } })
+    } else {
+      server.prependListener('connection', (socket: Socket) => { this.#accepting = { frames: socket } })
+    }
     server.on('session', (session: Http2Session) => {
       const accepting = this.#accepting
       this.#accepting = undefined
@@ -176,7 +180,8 @@ export class Http2SessionTracker {
     const now = this.#now()
     const cut: CutRequest[] = []
     for (const s of [...this.#sessions.values()]) {
-      for (const st of s.streams.values()) cut.push({ method: st.method, url: st.path, ageMs: now - Math.max(st.startedAt, this.#retiringSince) })
+      // URLs may carry tokens: scrubbed like every output (here, not per stream on the hot path).
+      for (const st of s.streams.values()) cut.push({ method: st.method, url: scrub(st.path), ageMs: now - Math.max(st.startedAt, this.#retiringSince) })
       this.#forced++
       this.#sessions.delete(s.session)
       s.session.destroy()
@@ -189,9 +194,8 @@ export class Http2SessionTracker {
     this.#seen++
     this.#sessions.set(session, s)
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      // URLs may carry tokens: scrubbed like every output.
       this.#streams++
-      s.streams.set(stream, { method: String(headers[':method']), path: scrub(String(headers[':path'])), startedAt: this.#now() })
+      s.streams.set(stream, { method: String(headers[':method']), path: String(headers[':path']), startedAt: this.#now() })
       stream.once('close', () => {
         s.streams.delete(stream)
         s.idleSince = this.#now()

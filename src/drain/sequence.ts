@@ -126,7 +126,7 @@ interface CloseQueue {
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
   const tracker = new ConnectionTracker(app.server)
   advertiseKeepAlive(app.server, config.idleCloseMs)
-  const h2 = new Http2SessionTracker(app.server)
+  const h2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport })
   // One "something changed" for both: httpDrained swaps tracker.onChange.
   h2.onChange = () => { tracker.onChange() }
   /** Open connections and requests of both protocols, for the timeline. */
