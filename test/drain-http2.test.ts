@@ -150,6 +150,17 @@ t.test('allowHTTP1: h2 and HTTP/1.1 clients at once on one port, each drained it
   const pod = await h2Pod(t, 'tls+http1', tlsFiles(t.testdir()))
   const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false })
   t.teardown(() => { agent.destroy() })
+  // HTTP/1.1 sockets reach Node's listener untouched by the h2 transport.
+  const h1Seen = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port: pod.port, path: '/connection', rejectUnauthorized: false, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { body += c })
+      res.on('end', () => { resolve(JSON.parse(body) as Record<string, unknown>) })
+    }).on('error', reject)
+  })
+  // Node's https client offers no ALPN: the socket says false, as Node's own does.
+  t.match(h1Seen, { protocol: 'https', ip: '127.0.0.1', socketAlpn: false, tlsVersion: /^TLSv1\.[23]$/ }, 'an HTTP/1.1 handler sees its TLS socket')
   const h1 = { ok: 0, failed: [] as string[], close: 0 }
   let h2Done = false
   const h1Loop = Promise.all(Array.from({ length: 4 }, async () => {
