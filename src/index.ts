@@ -1,4 +1,5 @@
 export { zeroDowntime as default, zeroDowntime } from './plugin.js'
+export { errorCodes, WARNING_CODES, type ErrorCode } from './errors.js'
 export type { ZeroDowntime, ZeroDowntimeEvents } from './plugin.js'
 export { DEFAULTS, type ZeroDowntimeOptions, type PressureOptions, type ProbePathsOptions, type ResolvedConfig } from './config.js'
 export { pgCheck, redisCheck, amqpCheck, type PgQueryable, type RedisPingable, type AmqpConnectionLike, type AmqpChannelLike, type CheckOverrides } from './health/dependencies.js'

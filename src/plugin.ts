@@ -10,6 +10,7 @@ import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
 import { installMetrics } from './metrics/index.js'
+import { errorCodes } from './errors.js'
 import { invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
 import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
@@ -78,7 +79,7 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   if (opts === undefined || opts === null) throw invalid('options', OPTIONS_EXPECTED, opts)
   // A second drain on the same server would race the first one over every socket.
   if (app.hasDecorator('zeroDowntime')) {
-    throw new Error('fastify-zero-downtime: the plugin is already registered on this instance (or a parent of it); register it once, on the root instance')
+    throw new errorCodes.FST_ZD_ALREADY_REGISTERED('the plugin is already registered on this instance (or a parent of it); register it once, on the root instance')
   }
   const config = resolveConfig(opts)
   const drainConfig = resolveDrainConfig(opts.drain)

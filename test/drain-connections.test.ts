@@ -105,7 +105,7 @@ t.test('abort() before and during a drain cuts once and makes it unclean', async
 t.test('go-away listeners: late ones run at once, failures are logged, unsubscribed ones never run', async (t) => {
   const { app, logs } = await drainApp()
   await app.ready()
-  t.throws(() => app.zeroDowntime.onGoAway('x' as never), { name: 'TypeError', message: /onGoAway needs a function/ })
+  t.throws(() => app.zeroDowntime.onGoAway('x' as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /onGoAway\(\) listener must be a function, got "x"/ })
   let unsubscribedRan = false
   const stop = app.zeroDowntime.onGoAway(() => { unsubscribedRan = true })
   stop()

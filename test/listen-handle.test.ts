@@ -24,8 +24,8 @@ t.test('close() drains and exits 0 through the injected exit', async (t) => {
 
 t.test('listen() checks its options and the plugin before listening', async (t) => {
   const bare = Fastify()
-  await t.rejects(listen(bare, { exit: 1 as never }), new TypeError('fastify-zero-downtime: listen option "exit" must be a function'))
-  await t.rejects(listen(bare, { port: 0 }), { name: 'TypeError', message: /listen\(\) needs the plugin/ })
+  await t.rejects(listen(bare, { exit: 1 as never }), { code: 'FST_ZD_INVALID_OPTION', message: 'fastify-zero-downtime: option "exit" must be a function (code) => void, got 1' })
+  await t.rejects(listen(bare, { port: 0 }), { code: 'FST_ZD_PLUGIN_REQUIRED', message: /listen\(\) needs the plugin/ })
   t.equal(bare.server.listening, false)
 })
 

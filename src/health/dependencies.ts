@@ -4,6 +4,7 @@
  * the client itself or a function returning the current one (for apps that
  * replace a connection after a broker restart).
  */
+import { invalidArgument, kindOf } from '../options.js'
 import type { CheckContext, CheckSpec } from './types.js'
 
 /** ioredis states in which a command would only wait in the offline queue. */
@@ -47,7 +48,7 @@ function spec (componentType: string, overrides: CheckOverrides | undefined, che
 
 function requireTarget (target: unknown, factory: string, expected: string): void {
   if (typeof target !== 'function' && (typeof target !== 'object' || target === null)) {
-    throw new TypeError(`fastify-zero-downtime: ${factory}() needs ${expected} (or a function returning one), got ${target === null ? 'null' : typeof target}`)
+    throw invalidArgument(`${factory}() target`, `${expected} (or a function returning one)`, target, kindOf)
   }
 }
 

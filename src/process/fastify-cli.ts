@@ -11,6 +11,7 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname } from 'node:path'
 import type { DrainConfig } from '../drain/index.js'
+import { WARNING_CODES } from '../errors.js'
 import { lastResortMs } from './exit.js'
 
 export interface CommandLine {
@@ -51,6 +52,6 @@ export function warnShortCloseGraceDelay (config: DrainConfig, delayMs = fastify
     `fastify start exits ${delayMs} ms after SIGTERM (--close-grace-delay), but the drain may take up to ${drainMs} ms ` +
     '(its HTTP deadline plus cleanup): in-flight requests would be cut and the cleanups skipped. ' +
     `Start it with --close-grace-delay ${suggestedMs} (or FASTIFY_CLOSE_GRACE_DELAY=${suggestedMs}).`,
-    { type: 'FastifyZeroDowntimeWarning', code: 'FZD_CLOSE_GRACE_DELAY' }
+    { type: 'FastifyZeroDowntimeWarning', code: WARNING_CODES.FST_ZD_CLOSE_GRACE_DELAY }
   )
 }

@@ -13,7 +13,9 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { drainControllerOf } from '../drain/index.js'
+import { errorCodes } from '../errors.js'
 import { loggableError } from '../health/scrub.js'
+import { callback, invalid } from '../options.js'
 import { lastResortMs, processEnd } from './exit.js'
 import { runOptionsFor } from './signals.js'
 
@@ -33,7 +35,7 @@ const never = async (): Promise<never> => await new Promise<never>(() => {})
 
 export async function listen (app: FastifyInstance, options: ListenOptions = {}): Promise<ListenHandle> {
   const { exit = processEnd.exit, ...listenOptions } = options
-  if (typeof exit !== 'function') throw new TypeError('fastify-zero-downtime: listen option "exit" must be a function')
+  callback(exit, 'exit', 'a function (code) => void', invalid)
   let exited = false
   const end = (code: number): void => {
     if (exited) return
@@ -48,7 +50,7 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
   await app.after()
   const drain = drainControllerOf(app)
   if (drain === undefined) {
-    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
+    throw new errorCodes.FST_ZD_PLUGIN_REQUIRED('listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
   }
   let listening: Promise<string> | undefined
   let stopping = false
