@@ -5,7 +5,7 @@
  * default that drops requests later.
  */
 import type { FastifyRequest } from 'fastify'
-import type { DrainOptions } from './drain/index.js'
+import { resolveDrainConfig, type DrainConfig, type DrainOptions } from './drain/index.js'
 import { fromLoopback, type DetailPolicy } from './health/trust.js'
 import { resolveMetrics, type MetricsOptions, type ResolvedMetrics } from './metrics/options.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
@@ -121,6 +121,8 @@ export interface ResolvedConfig {
   readonly probeRetryAfterSeconds: number
   readonly probeDetail: DetailPolicy
   readonly metrics: ResolvedMetrics | false
+  /** The drain's timings and its timing budget (checked against the grace period at registration). */
+  readonly drain: DrainConfig
 }
 
 /** Check names end up in URLs (`/ready/<name>`) and health+json keys (`<name>:responseTime`). */
@@ -240,8 +242,11 @@ function resolveProbeDetail (value: unknown): DetailPolicy {
   return callback<DetailPolicy>(value, 'probeDetail', 'a function (request) => boolean telling whether the caller may see probe detail', invalid)
 }
 
-/** Validates the plugin options (all but `drain`, which the drain validates) into a frozen config. */
-export function resolveConfig (input: unknown): ResolvedConfig {
+/**
+ * Validates the plugin options into one frozen config, the drain's included;
+ * `env` gives the pod's termination budget (see env.ts).
+ */
+export function resolveConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const opts = input ?? {}
   if (!isPlainObject(opts)) throw invalid('options', OPTIONS_EXPECTED, input)
   rejectUnknownKeys(opts, TOP_KEYS, '', FASTIFY_REGISTER_KEYS)
@@ -260,6 +265,7 @@ export function resolveConfig (input: unknown): ResolvedConfig {
     pressure: resolvePressure(opts.pressure),
     probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000)),
     probeDetail: resolveProbeDetail(opts.probeDetail),
-    metrics: resolveMetrics(opts.metrics)
+    metrics: resolveMetrics(opts.metrics),
+    drain: resolveDrainConfig(opts.drain, env)
   })
 }

@@ -5,7 +5,7 @@ export { DEFAULTS, type ZeroDowntimeOptions, type PressureOptions, type ProbePat
 export { pgCheck, redisCheck, amqpCheck, type PgQueryable, type RedisPingable, type AmqpConnectionLike, type AmqpChannelLike, type CheckOverrides } from './health/dependencies.js'
 export type { CheckFunction, CheckSpec, NamedCheckSpec, CheckContext, CheckOutcome, CheckResult, HealthStatus } from './health/types.js'
 export type { HealthBody, CheckEntry } from './health/report.js'
-export { Lifecycle, LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js'
+export { LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js'
 export { ENV } from './env.js'
 export { listen, type ListenOptions, type ListenHandle } from './process/index.js'
 export { endEventStream, closeWebSocket, WS_GOING_AWAY, CLEANUP_PHASES, DRAIN_DEFAULTS, type DrainOptions, type DrainReport, type DrainProgress, type CleanupPhase, type EndEventStreamOptions } from './drain/index.js'

@@ -26,7 +26,7 @@ t.test('consumers stop at drain start, the rest after HTTP, in phase order', asy
     { phase: 'other', name: 'metrics', outcome: 'error', error: 'not an Error' }
   ])
   t.equal(report.clean, false, 'a failed cleanup makes the drain unclean')
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
   t.ok(logs.some((l) => l.msg === 'cleanup brokers/amqp timed out after 100 ms'))
   t.same(await app.zeroDowntime.drain('again'), report, 'drain runs once')
 })
@@ -50,7 +50,7 @@ t.test('closing the app directly still runs every phase once', async (t) => {
   await app.ready()
   await app.close()
   t.same(order, ['consumers', 'databases'])
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
 })
 
 t.test('bad cleanup registrations are TypeErrors', async (t) => {

@@ -9,7 +9,8 @@ import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
-import { closeWebSocket, drainControllerOf, endEventStream } from '../src/drain/index.js'
+import { closeWebSocket, endEventStream } from '../src/drain/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
 
 t.test('over TLS, a request in flight at drain start is answered with Connection: close', async (t) => {

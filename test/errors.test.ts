@@ -38,7 +38,7 @@ t.test('each kind of mistake throws its code', async (t) => {
   const rejects = async (opts: unknown, code: string): Promise<void> => {
     const app = Fastify()
     app.register(zeroDowntime, opts as never)
-    await t.rejects(app.ready(), { code }, JSON.stringify(opts))
+    await t.rejects(async () => { await app.ready() }, { code }, JSON.stringify(opts))
     await app.close().catch(() => {})
   }
   await rejects({ drain: { delayMs: 'soon' } }, 'FST_ZD_INVALID_OPTION')

@@ -19,7 +19,7 @@ t.test('close() drains and exits 0 through the injected exit', async (t) => {
   t.same(codes, [0], 'exit is called once, with 0')
   t.match(logs.find((l) => l.drain === 'signal'), { reason: 'close() called' })
   t.match(logs.find((l) => l.drain === 'exit'), { exitCode: 0 })
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
 })
 
 t.test('listen() checks its options and the plugin before listening', async (t) => {

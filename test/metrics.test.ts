@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import zeroDowntime, { METRIC_NAMES } from '../src/index.js'
-import { drainControllerOf } from '../src/drain/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { QUICK_DRAIN } from './fixtures/drain/app.js'
 import { nextResult } from './helpers/probe.js'
 

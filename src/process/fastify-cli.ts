@@ -12,7 +12,6 @@ import { createRequire } from 'node:module'
 import { basename, dirname } from 'node:path'
 import type { DrainConfig } from '../drain/index.js'
 import { WARNING_CODES } from '../errors.js'
-import { lastResortMs } from './exit.js'
 
 export interface CommandLine {
   /** `process.argv`: `[node, script]` once fastify-cli has parsed it. */
@@ -45,9 +44,8 @@ export function fastifyStartCloseGraceDelayMs (commandLine: CommandLine = PROCES
 
 /** Warns at startup (shown with `logger: false` too) when `fastify start` would exit before the drain ends. */
 export function warnShortCloseGraceDelay (config: DrainConfig, delayMs = fastifyStartCloseGraceDelayMs()): void {
-  const drainMs = config.httpDeadlineMs + config.cleanupTimeoutMs
+  const { drainEndMs: drainMs, lastResortMs: suggestedMs } = config.budget
   if (delayMs === undefined || delayMs >= drainMs) return
-  const suggestedMs = lastResortMs(config)
   process.emitWarning(
     `fastify start exits ${delayMs} ms after SIGTERM (--close-grace-delay), but the drain may take up to ${drainMs} ms ` +
     '(its HTTP deadline plus cleanup): in-flight requests would be cut and the cleanups skipped. ' +
