@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './config.js'
-import { installDrain, type DrainController } from './drain/index.js'
+import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
 import { loggableError } from './health/scrub.js'
@@ -44,12 +44,12 @@ export interface ZeroDowntime {
   readonly config: ResolvedConfig
   /** Marks the service as started: startup probe turns 200, readiness follows the checks. */
   started: () => void
-  /** Runs the whole drain once, as SIGTERM would; later calls return the same report. */
-  drain: DrainController['drain']
+  /** Runs the whole drain once, as SIGTERM would; later calls return the same report. Never rejects (a bad `delayMs` throws). */
+  drain: (reason?: string, options?: DrainRunOptions) => Promise<DrainReport>
   /** Called at drain start so SSE streams / WebSockets can tell clients to reconnect elsewhere; returns an unregister function. */
-  onGoAway: DrainController['onGoAway']
+  onGoAway: (fn: GoAwayListener) => () => void
   /** Registers a dependency to close, in phase order: `consumers` at drain start, the rest after HTTP has drained. */
-  addCleanup: DrainController['addCleanup']
+  addCleanup: (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number) => void
   /** Listens for lifecycle (`state`) and check (`check`) changes. A listener that throws or rejects is logged; it cannot break the drain. */
   on: <E extends keyof ZeroDowntimeEvents>(event: E, listener: ZeroDowntimeListener<E>) => this
   /** Like `on`, for one event. */
@@ -64,9 +64,9 @@ type AnyListener = (...args: unknown[]) => unknown
 
 class ZeroDowntimeHandle implements ZeroDowntime {
   readonly config: ResolvedConfig
-  readonly drain: DrainController['drain']
-  readonly onGoAway: DrainController['onGoAway']
-  readonly addCleanup: DrainController['addCleanup']
+  readonly drain: ZeroDowntime['drain']
+  readonly onGoAway: ZeroDowntime['onGoAway']
+  readonly addCleanup: ZeroDowntime['addCleanup']
   readonly #lifecycle: Lifecycle
   readonly #runner: CheckRunner
   readonly #ready: () => boolean
@@ -218,4 +218,5 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   warnShortCloseGraceDelay(config.drain)
 }
 
-export const zeroDowntime = fp(zeroDowntimePlugin, { fastify: '5.x', name: 'fastify-zero-downtime' })
+// The same range as the peer dependency in package.json (a test keeps them in step).
+export const zeroDowntime = fp(zeroDowntimePlugin, { fastify: '>=5.11.2 <6', name: 'fastify-zero-downtime' })

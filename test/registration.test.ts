@@ -2,6 +2,7 @@
 // naming this plugin and what to do: options given as a function that returns
 // nothing or garbage, a `prefix` Fastify would ignore, a second registration.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import zeroDowntime from '../src/index.js'
 
@@ -43,4 +44,11 @@ t.test('registering it twice names this plugin, not under-pressure', async (t) =
   app.register(zeroDowntime, { pressure: false })
   app.register(async (child) => { await child.register(zeroDowntime, { pressure: false }) })
   await t.rejects(async () => { await app.ready() }, { message: /already registered on this instance \(or a parent of it\)/ }, 'in a child context too')
+})
+
+t.test('the Fastify range the plugin declares is its peer dependency range', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { peerDependencies: Record<string, string> }
+  const meta = (zeroDowntime as unknown as Record<symbol, { fastify?: string, name?: string }>)[Symbol.for('plugin-meta')]
+  t.equal(meta?.fastify, pkg.peerDependencies.fastify)
+  t.equal(meta?.name, 'fastify-zero-downtime')
 })
