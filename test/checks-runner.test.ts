@@ -16,9 +16,12 @@ let rounds = 0
 const garbage: Record<string, CheckFunction> = {
   throws: () => { throw new Error('sync boom') },
   rejects: async () => { rounds++; throw new Error('async boom') },
+  // Checks written by others throw anything at all, not only Errors.
+  /* eslint-disable no-throw-literal */
   'throws-string': () => { throw 'a string' as unknown as Error },
   'throws-null': () => { throw null as unknown as Error },
   'throws-empty-string': () => { throw '' as unknown as Error },
+  /* eslint-enable no-throw-literal */
   'throws-long': () => { throw new Error('x'.repeat(1000)) },
   'throws-aggregate': async () => { throw new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })], '') },
   'throws-code-only': async () => { throw Object.assign(new Error(''), { code: 'ETIMEDOUT' }) },

@@ -39,4 +39,3 @@ t.test('a listen that fails rejects and leaves no signal handler behind', async 
   await t.rejects(listen(app, { port, host: '127.0.0.1', exit: () => { t.fail('must not exit') } }), { code: 'EADDRINUSE' })
   t.equal(process.listenerCount('SIGTERM'), before)
 })
-

@@ -144,7 +144,7 @@ t.test('flags: help, bad values, strategy arithmetic', async (t) => {
     t.match(e.err(), message)
     t.match(e.err(), /usage:/)
   }
-  t.same(parseCommand(`node "a b" 'c d' e`), ['node', 'a b', 'c d', 'e'])
+  t.same(parseCommand('node "a b" \'c d\' e'), ['node', 'a b', 'c d', 'e'])
   t.equal(parseIntOrPercent('x', '25%'), '25%')
   t.same(resolveStrategyCounts({ replicas: 4, maxSurge: '25%', maxUnavailable: '30%', minReadyMs: 0 }), { surge: 1, unavailable: 1 })
   t.same(resolveStrategyCounts({ replicas: 3, maxSurge: '10%', maxUnavailable: '10%', minReadyMs: 0 }), { surge: 1, unavailable: 0 })

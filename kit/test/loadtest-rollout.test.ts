@@ -26,6 +26,7 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
   const removed = events.find((e) => e.type === 'endpoint-removed' && e.pod === sigterm.pod)!
   t.ok(removed.at - deleted.at >= 250, 'the endpoint leaves the balancer after the propagation delay')
   t.ok(r.runs[1]!.counts.ok >= 1, 'SSE streams were served')
+  // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.match(o.err(), /\r\x1b\[K\[keep-alive · service\] pods \d ready/, 'live progress line on a TTY')
   t.match(o.out(), /PASS: service dropped no request/)
   t.match(await readFile(join(out, 'report.html'), 'utf8'), /<svg[^>]*>.*<polyline/s)
@@ -43,6 +44,6 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
   t.ok(r.runs[1]!.failureGroups.length > 0)
   t.match(o.out(), /hot-loop\s+baseline/)
   t.match(o.out(), / × .* on web-v1-\d, [\d.]+-[\d.]+ s after /, 'failures placed relative to pod events')
+  // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
 })
-

@@ -125,8 +125,8 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
       // Not unref'ed: `await app.ready()` in a script must not exit while a check hangs.
       timeout = setTimeout(() => { resolve(fail(`timed out after ${check.timeoutMs} ms`)) }, check.timeoutMs)
       controller.signal.addEventListener('abort', () => { resolve(fail('health checks stopped')) }, { once: true })
-      // The constructor turns a synchronous throw into a rejection, so no check can crash the process.
-      new Promise((resolveCheck) => { resolveCheck(check.check({ signal: controller.signal, timeoutMs: check.timeoutMs })) })
+      // Called from a then callback, a synchronous throw becomes a rejection: no check can crash the process.
+      Promise.resolve().then(() => check.check({ signal: controller.signal, timeoutMs: check.timeoutMs }))
         .then((value) => { resolve(interpret(value)) }, (err: unknown) => { resolve(fail(describeError(err))) })
     })
     clearTimeout(timeout)
