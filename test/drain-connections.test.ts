@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { closeWebSocket, endEventStream } from '../src/drain/index.js'
 import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
+import { until } from './helpers/wait.js'
 
 t.test('over TLS, a request in flight at drain start is answered with Connection: close', async (t) => {
   const dir = t.testdir()
@@ -91,9 +92,7 @@ t.test('abort() before and during a drain cuts once and makes it unclean', async
   await once(socket, 'connect')
   socket.on('error', () => {})
   socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n')
-  while (!logs.some((l) => l.msg === 'incoming request' && (l.req as { url: string }).url === '/hang')) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  await until(() => logs.some((l) => l.msg === 'incoming request' && (l.req as { url: string }).url === '/hang'), 'the request reached the app')
   const controller = drainControllerOf(app)!
   controller.abort('operator')
   controller.abort('operator again')

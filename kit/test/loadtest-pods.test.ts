@@ -40,7 +40,7 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
   t.match(missing.error, /ENOENT/)
   t.equal(missing.counts.sent, 0)
   const o = io(false)
-  const out = await outDir()
+  const out = await outDir(t)
   t.equal(await rollout([...FAST, '--command', '/nonexistent/binary', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o), 1)
   t.match(o.out(), /RUN FAILED/)
 })
@@ -74,7 +74,7 @@ t.test('unready pods are taken out of the endpoints', async (t) => {
 })
 
 t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--proxy', 'l7', '--command', FIXTURE, '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())

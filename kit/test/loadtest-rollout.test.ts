@@ -7,7 +7,7 @@ import { rollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 t.test('two back-to-back rollouts of a draining service drop nothing, in every client shape', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(true)
   const code = await rollout([...FAST, '--command', FIXTURE, '--no-baseline', '--scenarios', 'keep-alive,sse',
     '--rollouts', '2', '--max-surge', '50%', '--min-ready-seconds', '0.2', '--out', out], o)
@@ -33,7 +33,7 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
 })
 
 t.test('the baseline (plain Fastify + close-with-grace) drops requests in the same run; only the service decides the exit code', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--scale', '0.3', '--command', FIXTURE, '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())
