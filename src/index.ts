@@ -1,7 +1,7 @@
 export { zeroDowntime as default, zeroDowntime } from './plugin.js'
 export { errorCodes, WARNING_CODES, type ErrorCode } from './errors.js'
 export type { ZeroDowntime, ZeroDowntimeEvents, ZeroDowntimeListener } from './plugin.js'
-export { DEFAULTS, type ZeroDowntimeOptions, type PressureOptions, type ProbePathsOptions, type ResolvedConfig, type ResolvedPaths, type ResolvedPressure } from './config.js'
+export { DEFAULTS, type ZeroDowntimeOptions, type PressureOptions, type ProbePathsOptions, type ResolvedConfig, type ResolvedPaths, type ResolvedPressure } from './plugin-options.js'
 export { pgCheck, redisCheck, amqpCheck, type PgQueryable, type RedisPingable, type AmqpConnectionLike, type AmqpChannelLike, type CheckOverrides, type CheckTarget } from './health/dependencies.js'
 export type { CheckFunction, CheckSpec, NamedCheckSpec, CheckContext, CheckOutcome, CheckResult, HealthStatus, ResolvedCheck } from './health/types.js'
 export type { HealthBody, CheckEntry } from './health/report.js'

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './config.js'
+import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './plugin-options.js'
 import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
@@ -16,7 +16,7 @@ import { installPressure } from './pressure/index.js'
 import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
 import { ownSignals } from './process/signals.js'
 
-export type { ZeroDowntimeOptions } from './config.js'
+export type { ZeroDowntimeOptions } from './plugin-options.js'
 
 export interface ZeroDowntimeEvents {
   /** The lifecycle moved (starting → ready → draining → closing → stopped). */

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import zeroDowntime, { DEFAULTS, pgCheck, redisCheck, amqpCheck } from '../src/index.js'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/plugin-options.js'
 
 const ok = (): undefined => undefined
 

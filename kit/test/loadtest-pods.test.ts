@@ -5,11 +5,11 @@ import t from 'tap'
 import { run as runCheck } from '../src/cli/check.js'
 import { rollout, run as runRollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
-import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
+import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/cluster-spec.js'
 import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
 import { progressLine, progressPrinter } from '../src/loadtest/output.js'
 import { groupFailures, htmlReport, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
-import { Timeline } from '../src/loadtest/events.js'
+import { ClusterEventLog } from '../src/loadtest/events.js'
 import { podEndings, stoppedReport } from '../src/loadtest/endings.js'
 import { freePort, Pod } from '../src/loadtest/pod.js'
 import { runScenario } from '../src/loadtest/run.js'
@@ -46,7 +46,7 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
 })
 
 t.test('a pod: deleted twice or after it exited; probes stop with the process', async (t) => {
-  const timeline = new Timeline()
+  const timeline = new ClusterEventLog()
   const quick = new Pod('quick', 'v1', await freePort(), { ...spec('drain').pod, command: ['node', '-e', 'process.exit(0)'] }, timeline, () => {})
   await quick.done
   quick.delete()

@@ -15,7 +15,7 @@
  */
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
-import type { ResolvedPressure } from '../config.js'
+import type { ResolvedPressure } from '../plugin-options.js'
 import { errorCodes } from '../errors.js'
 import type { Measurement } from '../health/report.js'
 
