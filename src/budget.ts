@@ -6,6 +6,9 @@
  *
  *   deletion ──preStop──▶ SIGTERM ──drain delay──▶ close listener ──longest request──▶
  *   HTTP drained ──cleanup──▶ exit ──margin──▶ SIGKILL (terminationGracePeriodSeconds)
+ *
+ * Every number derived from these (the HTTP deadline, when the drain ends at
+ * the latest, the last-resort exit) is computed here and nowhere else.
  */
 export interface TimingBudgetInput {
   /** `terminationGracePeriodSeconds`, in ms. */
@@ -31,15 +34,36 @@ export interface TimingBudget {
    * that cleanup and the margin still fit before SIGKILL.
    */
   readonly httpDeadlineMs: number
+  /** Milliseconds after SIGTERM by which the drain has ended at the latest: the HTTP deadline plus cleanup. */
+  readonly drainEndMs: number
+  /**
+   * Milliseconds after SIGTERM at which the process ends whatever the drain is
+   * doing: the drain bounds HTTP and its cleanups, but not the app's own
+   * onClose hooks; one that hangs must not hold the pod until SIGKILL.
+   */
+  readonly lastResortMs: number
   /** Human explanation when it does not fit, naming what to change. */
   readonly problem?: string
 }
+
+/**
+ * Share of the margin left between the last-resort exit and SIGKILL: the
+ * drain's own deadline already ends HTTP and cleanup a full margin before it.
+ */
+const LAST_RESORT_MARGIN_SHARE = 0.5
 
 export function timingBudget (b: TimingBudgetInput): TimingBudget {
   const requiredMs = b.preStopSleepMs + b.drainDelayMs + b.requestTimeoutMs + b.cleanupTimeoutMs + b.marginMs
   const httpDeadlineMs = b.gracePeriodMs - b.preStopSleepMs - b.cleanupTimeoutMs - b.marginMs
   const fits = requiredMs <= b.gracePeriodMs
-  if (fits) return { requiredMs, fits, httpDeadlineMs }
+  const derived = {
+    requiredMs,
+    fits,
+    httpDeadlineMs,
+    drainEndMs: httpDeadlineMs + b.cleanupTimeoutMs,
+    lastResortMs: b.gracePeriodMs - b.preStopSleepMs - b.marginMs * LAST_RESORT_MARGIN_SHARE
+  }
+  if (fits) return derived
   const s = (ms: number): string => `${ms / 1000}s`
   const problem =
     `timing budget does not fit the grace period: preStop ${s(b.preStopSleepMs)} + drain delay ${s(b.drainDelayMs)}` +
@@ -47,5 +71,5 @@ export function timingBudget (b: TimingBudgetInput): TimingBudget {
     ` = ${s(requiredMs)} > terminationGracePeriodSeconds ${s(b.gracePeriodMs)}.` +
     ` Raise terminationGracePeriodSeconds (and TERMINATION_GRACE_PERIOD_SECONDS) to at least ${Math.ceil(requiredMs / 1000)},` +
     ' or lower the request timeout, the drain delay or the preStop sleep.'
-  return { requiredMs, fits, httpDeadlineMs, problem }
+  return { ...derived, problem }
 }

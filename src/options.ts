@@ -4,10 +4,15 @@
  * every TypeError, so a user reads the same "option "x" must be ..., got ..."
  * whichever part they got wrong, and ONE set of bounds for every number.
  *
+ * Each helper throws one of the coded errors of errors.ts: FST_ZD_INVALID_OPTION
+ * for a plugin option, FST_ZD_INVALID_ARGUMENT for an argument of a public
+ * function, FST_ZD_UNKNOWN_OPTION, FST_ZD_INVALID_ENV.
+ *
  * Every number that ends up in a timer is bounded by what a Node.js timer
  * accepts: a longer delay is not an error to Node, it fires after 1 ms, which
  * turns a 30-day grace period into an exit 7 ms after SIGTERM.
  */
+import { errorCodes } from './errors.js'
 
 /** Largest delay a Node.js timer accepts; longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
@@ -42,14 +47,32 @@ export function describe (value: unknown): string {
   }
 }
 
-/** `subject` is what was wrong, e.g. `option "drain.delayMs"` or `environment variable X`. */
-export function invalidValue (subject: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`fastify-zero-downtime: ${subject} must be ${expected}, got ${describe(value)}`)
+/** A plugin option (or a `listen()` option) that is wrong: `option "x" must be ..., got ...`. */
+export function invalid (option: string, expected: string, value: unknown): TypeError {
+  return new errorCodes.FST_ZD_INVALID_OPTION(`option ${quote(option)} must be ${expected}, got ${describe(value)}`)
 }
 
-export function invalid (option: string, expected: string, value: unknown): TypeError {
-  return invalidValue(`option ${quote(option)}`, expected, value)
+/** A plugin option refused for a reason that is not its type or range (a duplicate, a reserved name). */
+export function refusedOption (sentence: string): TypeError {
+  return new errorCodes.FST_ZD_INVALID_OPTION(sentence)
 }
+
+/** An argument of a public function that is wrong; `subject` names it, e.g. `addCleanup "pg" timeoutMs`. */
+export function invalidArgument (subject: string, expected: string, value: unknown, show: (value: unknown) => string = describe): TypeError {
+  return new errorCodes.FST_ZD_INVALID_ARGUMENT(`${subject} must be ${expected}, got ${show(value)}`)
+}
+
+/** Only the kind of a value, for arguments where a string is likely a connection URL with credentials. */
+export function kindOf (value: unknown): string {
+  return value === null ? 'null' : typeof value
+}
+
+function invalidEnv (name: string, expected: string, raw: string): TypeError {
+  return new errorCodes.FST_ZD_INVALID_ENV(`environment variable ${name} must be ${expected}, got ${describe(raw)}`)
+}
+
+/** How a validator reports a wrong value: as an option or as a function argument. */
+type Refuse = (subject: string, expected: string, value: unknown) => TypeError
 
 export function isPlainObject (value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
@@ -61,7 +84,7 @@ export function isPlainObject (value: unknown): value is Record<string, unknown>
 export function rejectUnknownKeys (value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string, tolerated: ReadonlySet<string> = NONE): void {
   for (const key of Object.keys(value)) {
     if (!known.has(key) && !tolerated.has(key)) {
-      throw new TypeError(`fastify-zero-downtime: unknown option ${quote(prefix + key)} (known: ${[...known].join(', ')})`)
+      throw new errorCodes.FST_ZD_UNKNOWN_OPTION(`unknown option ${quote(prefix + key)} (known: ${[...known].join(', ')})`)
     }
   }
 }
@@ -82,17 +105,45 @@ function expectation ({ allowZero, max, whole }: Bounds, unit: string): string {
   return `a ${allowZero ? 'non-negative' : 'positive'} ${whole ? 'whole ' : ''}number of ${unit} (at most ${max})`
 }
 
-/** A duration in ms given by `subject` (an option, an argument): undefined when not given; zero only where `allowZero`. */
-export function durationMs (value: unknown, subject: string, allowZero = false): number | undefined {
+function duration (value: unknown, subject: string, allowZero: boolean, refuse: Refuse): number | undefined {
   if (value === undefined) return undefined
   const bounds = { allowZero, max: MAX_TIMER_MS, whole: false }
-  if (!within(value, bounds)) throw invalidValue(subject, expectation(bounds, 'milliseconds'), value)
+  if (!within(value, bounds)) throw refuse(subject, expectation(bounds, 'milliseconds'), value)
   return value
+}
+
+/** A duration in ms passed to a public function (`subject` names it): undefined when not given; zero only where `allowZero`. */
+export function durationMs (value: unknown, subject: string, allowZero = false): number | undefined {
+  return duration(value, subject, allowZero, invalidArgument)
 }
 
 /** A duration option in ms: undefined when not given; zero only where `allowZero`. */
 export function milliseconds (value: unknown, option: string, allowZero = false): number | undefined {
-  return durationMs(value, `option ${quote(option)}`, allowZero)
+  return duration(value, option, allowZero, invalid)
+}
+
+export function boolean (value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalid(option, 'true or false', value)
+  return value
+}
+
+export function oneOf<T extends string> (value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) throw invalid(option, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value)
+  return value as T
+}
+
+/** A callback passed to a public function (`subject` names it) or given as an option (`refuse = invalid`). */
+export function callback<F extends (...args: never[]) => unknown> (value: unknown, subject: string, expected = 'a function', refuse: Refuse = invalidArgument): F {
+  if (typeof value !== 'function') throw refuse(subject, expected, value)
+  return value as F
+}
+
+/** A string argument with at least one non-blank character. */
+export function nonEmptyString (value: unknown, subject: string, refuse: Refuse = invalidArgument): string {
+  if (typeof value !== 'string' || value.trim() === '') throw refuse(subject, 'a non-empty string', value)
+  return value
 }
 
 /** A whole number of seconds sent to clients (`Retry-After` only takes digits), at least 1. */
@@ -124,7 +175,7 @@ export function secondsFromEnv (raw: string, name: string, allowZero: boolean): 
   const seconds = Number(text)
   const bounds = { allowZero, max: MAX_TIMER_SECONDS, whole: false }
   if (!DECIMAL.test(text) || !within(seconds, bounds)) {
-    throw invalidValue(`environment variable ${name}`, `${expectation(bounds, 'seconds')} in decimal digits`, raw)
+    throw invalidEnv(name, `${expectation(bounds, 'seconds')} in decimal digits`, raw)
   }
   return Math.round(seconds * 1000)
 }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
-import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './config.js'
-import { installDrain, resolveDrainConfig, type DrainController } from './drain/index.js'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './plugin-options.js'
+import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
 import { loggableError } from './health/scrub.js'
@@ -10,12 +10,13 @@ import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
 import { installMetrics } from './metrics/index.js'
-import { invalid } from './options.js'
+import { errorCodes } from './errors.js'
+import { callback, invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
 import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
 import { ownSignals } from './process/signals.js'
 
-export type { ZeroDowntimeOptions } from './config.js'
+export type { ZeroDowntimeOptions } from './plugin-options.js'
 
 export interface ZeroDowntimeEvents {
   /** The lifecycle moved (starting → ready → draining → closing → stopped). */
@@ -24,46 +25,133 @@ export interface ZeroDowntimeEvents {
   check: [result: CheckResult, previous: CheckResult]
 }
 
-export interface ZeroDowntime extends Pick<DrainController, 'drain' | 'onGoAway' | 'addCleanup'>, EventEmitter<ZeroDowntimeEvents> {
-  readonly lifecycle: Lifecycle
+/** A listener of `app.zeroDowntime.on(event, ...)`; what it throws or rejects with is logged, never propagated. */
+export type ZeroDowntimeListener<E extends keyof ZeroDowntimeEvents> = (...args: ZeroDowntimeEvents[E]) => unknown
+
+/**
+ * `app.zeroDowntime`: what an app reads about its pod and the few things it
+ * may do. Moving the lifecycle is the plugin's (a `stopped` pod that never
+ * drained would lie to Kubernetes), and so is emitting events.
+ */
+export interface ZeroDowntime {
   /** Current lifecycle state. */
   readonly state: LifecycleState
   /** Latest result of every check, in declaration order. */
   readonly checks: readonly CheckResult[]
   /** True when the readiness probe would answer 200 right now. */
   readonly ready: boolean
-  /** The resolved (frozen) options. */
+  /** The resolved (frozen) options, the drain's included. */
   readonly config: ResolvedConfig
   /** Marks the service as started: startup probe turns 200, readiness follows the checks. */
   started: () => void
+  /** Runs the whole drain once, as SIGTERM would; later calls return the same report. Never rejects (a bad `delayMs` throws). */
+  drain: (reason?: string, options?: DrainRunOptions) => Promise<DrainReport>
+  /** Called at drain start so SSE streams / WebSockets can tell clients to reconnect elsewhere; returns an unregister function. */
+  onGoAway: (fn: GoAwayListener) => () => void
+  /** Registers a dependency to close, in phase order: `consumers` at drain start, the rest after HTTP has drained. */
+  addCleanup: (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number) => void
+  /** Listens for lifecycle (`state`) and check (`check`) changes. A listener that throws or rejects is logged; it cannot break the drain. */
+  on: <E extends keyof ZeroDowntimeEvents>(event: E, listener: ZeroDowntimeListener<E>) => this
+  /** Like `on`, for one event. */
+  once: <E extends keyof ZeroDowntimeEvents>(event: E, listener: ZeroDowntimeListener<E>) => this
+  /** Removes a listener added with `on` or `once`. */
+  off: <E extends keyof ZeroDowntimeEvents>(event: E, listener: ZeroDowntimeListener<E>) => this
 }
 
 const NO_QUERY = Object.freeze({ verbose: false, exclude: new Set<string>() })
 
-class ZeroDowntimeHandle extends EventEmitter<ZeroDowntimeEvents> implements ZeroDowntime {
-  readonly lifecycle: Lifecycle
+type AnyListener = (...args: unknown[]) => unknown
+
+class ZeroDowntimeHandle implements ZeroDowntime {
   readonly config: ResolvedConfig
-  readonly drain: DrainController['drain']
-  readonly onGoAway: DrainController['onGoAway']
-  readonly addCleanup: DrainController['addCleanup']
+  readonly drain: ZeroDowntime['drain']
+  readonly onGoAway: ZeroDowntime['onGoAway']
+  readonly addCleanup: ZeroDowntime['addCleanup']
+  readonly #lifecycle: Lifecycle
   readonly #runner: CheckRunner
   readonly #ready: () => boolean
+  readonly #controller: DrainController
+  /** The app's listeners; only the plugin, which created it, emits on it. */
+  readonly #events: EventEmitter
+  /** Each app listener and the guarded function registered in its place, for `off`. */
+  readonly #guarded = new Map<string, Map<AnyListener, AnyListener[]>>()
+  readonly #log: FastifyBaseLogger
 
-  constructor (lifecycle: Lifecycle, runner: CheckRunner, config: ResolvedConfig, drain: DrainController, ready: () => boolean) {
-    super()
-    this.lifecycle = lifecycle
+  constructor (lifecycle: Lifecycle, runner: CheckRunner, config: ResolvedConfig, drain: DrainController, ready: () => boolean, events: EventEmitter, log: FastifyBaseLogger) {
+    this.#events = events
+    this.#lifecycle = lifecycle
     this.config = config
     this.drain = drain.drain
     this.onGoAway = drain.onGoAway
     this.addCleanup = drain.addCleanup
     this.#runner = runner
     this.#ready = ready
+    this.#controller = drain
+    this.#log = log
   }
 
-  get state (): LifecycleState { return this.lifecycle.state }
+  /** The drain controller behind a handle, for `listen()` (a second signal cuts through it); not part of the handle's API. */
+  static controllerOf (handle: unknown): DrainController | undefined {
+    return typeof handle === 'object' && handle !== null && #controller in handle ? (handle as ZeroDowntimeHandle).#controller : undefined
+  }
+
+  get state (): LifecycleState { return this.#lifecycle.state }
   get checks (): readonly CheckResult[] { return this.#runner.results }
   get ready (): boolean { return this.#ready() }
-  started (): void { this.lifecycle.advance('ready') }
+  started (): void { this.#lifecycle.advance('ready') }
+
+  on<E extends keyof ZeroDowntimeEvents> (event: E, listener: ZeroDowntimeListener<E>): this {
+    this.#events.on(event, this.#guard(event, listener as AnyListener, false))
+    return this
+  }
+
+  once<E extends keyof ZeroDowntimeEvents> (event: E, listener: ZeroDowntimeListener<E>): this {
+    this.#events.once(event, this.#guard(event, listener as AnyListener, true))
+    return this
+  }
+
+  off<E extends keyof ZeroDowntimeEvents> (event: E, listener: ZeroDowntimeListener<E>): this {
+    const guarded = this.#guarded.get(event)?.get(listener as AnyListener)?.pop()
+    if (guarded !== undefined) this.#events.off(event, guarded)
+    return this
+  }
+
+  /**
+   * Wraps an app listener so that neither a throw nor a rejection reaches the
+   * emitter: a lifecycle event is emitted from inside the drain, and a
+   * listener's error must not stop it (nor the other listeners).
+   */
+  #guard (event: string, listener: AnyListener, once: boolean): AnyListener {
+    callback(listener, `zeroDowntime.on("${event}") listener`)
+    const failed = (err: unknown): void => {
+      this.#log.error({ error: loggableError(err) }, `a zeroDowntime "${event}" listener threw`)
+    }
+    const forget = (): void => {
+      const list = this.#guarded.get(event)?.get(listener)
+      const i = list?.indexOf(guarded) ?? -1
+      if (i >= 0) list?.splice(i, 1)
+    }
+    const guarded: AnyListener = (...args) => {
+      if (once) forget()
+      try {
+        const result = listener(...args)
+        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, failed)
+      } catch (err) {
+        failed(err)
+      }
+    }
+    let byListener = this.#guarded.get(event)
+    if (byListener === undefined) this.#guarded.set(event, byListener = new Map())
+    const list = byListener.get(listener) ?? []
+    list.push(guarded)
+    byListener.set(listener, list)
+    return guarded
+  }
+}
+
+/** The drain controller of an app with the plugin (used by `listen()` and tests); undefined without the plugin. */
+export function drainControllerOf (app: FastifyInstance): DrainController | undefined {
+  return ZeroDowntimeHandle.controllerOf(app.hasDecorator('zeroDowntime') ? app.zeroDowntime : undefined)
 }
 
 declare module 'fastify' {
@@ -78,10 +166,9 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   if (opts === undefined || opts === null) throw invalid('options', OPTIONS_EXPECTED, opts)
   // A second drain on the same server would race the first one over every socket.
   if (app.hasDecorator('zeroDowntime')) {
-    throw new Error('fastify-zero-downtime: the plugin is already registered on this instance (or a parent of it); register it once, on the root instance')
+    throw new errorCodes.FST_ZD_ALREADY_REGISTERED('the plugin is already registered on this instance (or a parent of it); register it once, on the root instance')
   }
   const config = resolveConfig(opts)
-  const drainConfig = resolveDrainConfig(opts.drain)
   const lifecycle = new Lifecycle()
   const runner = new CheckRunner(config.checks, app.log)
   const pressure = await installPressure(app, config.pressure)
@@ -95,7 +182,7 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   })
   installProbeRoutes(app, config, probeState)
 
-  const drain = installDrain(app, lifecycle, drainConfig)
+  const drain = installDrain(app, lifecycle, config.drain)
   if (config.metrics !== false) {
     await installMetrics(config.metrics, {
       lifecycle: () => lifecycle.state,
@@ -105,17 +192,12 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
     })
   }
 
-  const decorator = new ZeroDowntimeHandle(lifecycle, runner, config, drain, () => readiness(probeState(), NO_QUERY).statusCode === 200)
-  app.decorate('zeroDowntime', decorator)
+  const events = new EventEmitter()
+  const handle: ZeroDowntime = new ZeroDowntimeHandle(lifecycle, runner, config, drain, () => readiness(probeState(), NO_QUERY).statusCode === 200, events, app.log)
+  app.decorate('zeroDowntime', handle)
 
-  const relay = <E extends keyof ZeroDowntimeEvents>(event: E, ...args: ZeroDowntimeEvents[E]): void => {
-    try {
-      (decorator.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
-    } catch (err) {
-      // A throwing app listener must not break the drain or the checks that emitted it.
-      app.log.error({ error: loggableError(err) }, `a zeroDowntime "${event}" listener threw`)
-    }
-  }
+  // The handle guards every app listener: a throw cannot reach the drain or the checks that emitted.
+  const relay = <E extends keyof ZeroDowntimeEvents>(event: E, ...args: ZeroDowntimeEvents[E]): void => { events.emit(event, ...args) }
   runner.on('check', (result, previous) => { relay('check', result, previous) })
   lifecycle.on('state', (state, previous) => {
     // Once terminating, readiness is 503 whatever the checks say, and the
@@ -133,7 +215,8 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
     runner.stop()
     signals.release()
   })
-  warnShortCloseGraceDelay(drainConfig)
+  warnShortCloseGraceDelay(config.drain)
 }
 
-export const zeroDowntime = fp(zeroDowntimePlugin, { fastify: '5.x', name: 'fastify-zero-downtime' })
+// The same range as the peer dependency in package.json (a test keeps them in step).
+export const zeroDowntime = fp(zeroDowntimePlugin, { fastify: '>=5.11.2 <6', name: 'fastify-zero-downtime' })

@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { Writable } from 'node:stream'
 import zeroDowntime, { type CheckFunction, type CheckResult } from '../src/index.js'
 import { nextResult, probe, recordUnhandledRejections } from './helpers/probe.js'
+import { until } from './helpers/wait.js'
 
 const unhandled = recordUnhandledRejections()
 
@@ -16,9 +17,12 @@ let rounds = 0
 const garbage: Record<string, CheckFunction> = {
   throws: () => { throw new Error('sync boom') },
   rejects: async () => { rounds++; throw new Error('async boom') },
+  // Checks written by others throw anything at all, not only Errors.
+  /* eslint-disable no-throw-literal */
   'throws-string': () => { throw 'a string' as unknown as Error },
   'throws-null': () => { throw null as unknown as Error },
   'throws-empty-string': () => { throw '' as unknown as Error },
+  /* eslint-enable no-throw-literal */
   'throws-long': () => { throw new Error('x'.repeat(1000)) },
   'throws-aggregate': async () => { throw new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })], '') },
   'throws-code-only': async () => { throw Object.assign(new Error(''), { code: 'ETIMEDOUT' }) },
@@ -66,7 +70,7 @@ t.test('checks that throw, reject or return garbage fail; nothing crashes or goe
   t.equal(ready.statusCode, 503)
   t.notMatch(ready.body, /hunter2/)
   // Let the misbehaving checks run a few more refresh rounds.
-  while (rounds < 4) await new Promise((resolve) => { setTimeout(resolve, 10) })
+  await until(() => rounds >= 4, 'four refresh rounds')
   await app.close()
   t.same(unhandled, [], 'no unhandled rejections')
 })
@@ -156,7 +160,7 @@ t.test('no overlapping runs: a check is rescheduled after its previous run ended
     pressure: false
   })
   await app.ready()
-  while (runs < 5) await new Promise((resolve) => { setTimeout(resolve, 10) })
+  await until(() => runs >= 5, 'five runs')
   await app.close()
   const after = runs
   await new Promise((resolve) => { setTimeout(resolve, 100) })
@@ -175,7 +179,8 @@ t.test('closing aborts a run in flight and stops the refresh', async (t) => {
     pressure: false
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  while (signal === undefined) await new Promise((resolve) => { setTimeout(resolve, 5) })
+  await until(() => signal !== undefined, 'the second run started', { intervalMs: 5 })
+  if (signal === undefined) return
   await app.close()
   t.equal(signal.aborted, true)
   t.equal(app.zeroDowntime.checks[0]?.status, 'pass', 'the abandoned run records nothing')

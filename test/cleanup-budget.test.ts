@@ -64,7 +64,7 @@ t.test('a registration whose phase already ran is refused loudly', async (t) => 
   const report = app.zeroDowntime.drain()
   await running
   t.throws(() => { app.zeroDowntime.addCleanup('databases', 'replica', () => {}) }, {
-    name: 'Error', message: 'fastify-zero-downtime: addCleanup("databases", "replica") refused: the databases cleanup has already run in this drain; close it yourself'
+    code: 'FST_ZD_CLEANUP_REFUSED', message: 'fastify-zero-downtime: addCleanup("databases", "replica") refused: the databases cleanup has already run in this drain; close it yourself'
   })
   t.throws(() => { app.zeroDowntime.addCleanup('consumers', 'late', () => {}) }, { message: /addCleanup\("consumers", "late"\) refused/ })
   let cacheRan = false

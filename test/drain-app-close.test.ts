@@ -6,7 +6,7 @@ import http from 'node:http'
 import { once } from 'node:events'
 import net from 'node:net'
 import t from 'tap'
-import { drainControllerOf } from '../src/drain/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
 
 function port (app: { server: net.Server }): number {
@@ -59,7 +59,7 @@ t.test('an app.close() a signal announced drains like SIGTERM, and Fastify\'s cl
   await app.listen({ port: 0, host: '127.0.0.1' })
   drainControllerOf(app)!.announce('SIGTERM', {})
   const closed = app.close()
-  await new Promise<void>((resolve) => { app.zeroDowntime.lifecycle.once('state', () => { resolve() }) })
+  await new Promise<void>((resolve) => { app.zeroDowntime.once('state', () => { resolve() }) })
   t.same(await get(port(app), '/'), { status: 200, connection: 'close', body: '{"ok":true}' }, 'a late request is served, not given 503')
   t.equal((await get(port(app), '/ready')).status, 503, 'readiness 503')
   await closed

@@ -26,7 +26,7 @@ t.test('consumers stop at drain start, the rest after HTTP, in phase order', asy
     { phase: 'other', name: 'metrics', outcome: 'error', error: 'not an Error' }
   ])
   t.equal(report.clean, false, 'a failed cleanup makes the drain unclean')
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
   t.ok(logs.some((l) => l.msg === 'cleanup brokers/amqp timed out after 100 ms'))
   t.same(await app.zeroDowntime.drain('again'), report, 'drain runs once')
 })
@@ -50,17 +50,17 @@ t.test('closing the app directly still runs every phase once', async (t) => {
   await app.ready()
   await app.close()
   t.same(order, ['consumers', 'databases'])
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
 })
 
 t.test('bad cleanup registrations are TypeErrors', async (t) => {
   const { app } = await drainApp()
   await app.ready()
   const add = app.zeroDowntime.addCleanup
-  t.throws(() => { add('database' as 'databases', 'pg', () => {}) }, { name: 'TypeError', message: /phase must be one of consumers, databases, caches, brokers, other, got "database"/ })
-  t.throws(() => { add('databases', '', () => {}) }, { name: 'TypeError', message: /name must be a non-empty string/ })
-  t.throws(() => { add('databases', 'pg', 'pool.end' as unknown as () => void) }, { name: 'TypeError', message: /"pg" needs a function/ })
-  t.throws(() => { add('databases', 'pg', () => {}, 0) }, { name: 'TypeError', message: /addCleanup "pg" timeoutMs must be a positive number of milliseconds \(at most 2147483647\), got 0/ })
-  t.throws(() => { add('databases', 'pg', () => {}, '1s' as unknown as number) }, { name: 'TypeError' })
+  t.throws(() => { add('database' as 'databases', 'pg', () => {}) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /phase must be one of consumers, databases, caches, brokers, other, got "database"/ })
+  t.throws(() => { add('databases', '', () => {}) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /name must be a non-empty string/ })
+  t.throws(() => { add('databases', 'pg', 'pool.end' as unknown as () => void) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /addCleanup "pg" fn must be a function, got "pool.end"/ })
+  t.throws(() => { add('databases', 'pg', () => {}, 0) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /addCleanup "pg" timeoutMs must be a positive number of milliseconds \(at most 2147483647\), got 0/ })
+  t.throws(() => { add('databases', 'pg', () => {}, '1s' as unknown as number) }, { code: 'FST_ZD_INVALID_ARGUMENT' })
   await app.close()
 })

@@ -23,23 +23,23 @@ t.test('options override the environment and accept 0 where 0 means "none"', asy
 })
 
 t.test('bad options are TypeErrors naming the option and what it must be', async (t) => {
-  t.throws(() => resolveDrainConfig('fast', {}), new TypeError('fastify-zero-downtime: option "drain" must be an object, got "fast"'))
-  t.throws(() => resolveDrainConfig(null, {}), { name: 'TypeError', message: /option "drain" must be an object, got null/ })
+  t.throws(() => resolveDrainConfig('fast', {}), { code: 'FST_ZD_INVALID_OPTION', message: 'fastify-zero-downtime: option "drain" must be an object, got "fast"' })
+  t.throws(() => resolveDrainConfig(null, {}), { code: 'FST_ZD_INVALID_OPTION', message: /option "drain" must be an object, got null/ })
   t.throws(() => resolveDrainConfig([], {}), { message: /got an array/ })
-  t.throws(() => resolveDrainConfig({ delay: 5 }, {}), { name: 'TypeError', message: /unknown option "drain.delay" \(known: delayMs,/ })
-  t.throws(() => resolveDrainConfig({ delayMs: -1 }, {}), new TypeError('fastify-zero-downtime: option "drain.delayMs" must be a non-negative number of milliseconds (at most 2147483647), got -1'))
+  t.throws(() => resolveDrainConfig({ delay: 5 }, {}), { code: 'FST_ZD_UNKNOWN_OPTION', message: /unknown option "drain.delay" \(known: delayMs,/ })
+  t.throws(() => resolveDrainConfig({ delayMs: -1 }, {}), { code: 'FST_ZD_INVALID_OPTION', message: 'fastify-zero-downtime: option "drain.delayMs" must be a non-negative number of milliseconds (at most 2147483647), got -1' })
   t.throws(() => resolveDrainConfig({ requestTimeoutMs: 0 }, {}), { message: /"drain.requestTimeoutMs" must be a positive number/ })
   t.throws(() => resolveDrainConfig({ idleCloseMs: '5s' }, {}), { message: /"drain.idleCloseMs" .* got "5s"/ })
   t.throws(() => resolveDrainConfig({ marginMs: { ms: 1 } }, {}), { message: /got an object/ })
   t.throws(() => resolveDrainConfig({ gracePeriodMs: Infinity }, {}), { message: /"drain.gracePeriodMs" .* got Infinity/ })
   t.throws(() => resolveDrainConfig({ cleanupTimeoutMs: 2 ** 31 }, {}), { message: /"drain.cleanupTimeoutMs"/ })
-  t.throws(() => resolveDrainConfig({}, { TERMINATION_GRACE_PERIOD_SECONDS: 'thirty' }), { name: 'TypeError', message: /TERMINATION_GRACE_PERIOD_SECONDS/ })
+  t.throws(() => resolveDrainConfig({}, { TERMINATION_GRACE_PERIOD_SECONDS: 'thirty' }), { code: 'FST_ZD_INVALID_ENV', message: /TERMINATION_GRACE_PERIOD_SECONDS/ })
 })
 
 t.test('a budget that cannot fit is refused, saying what to change', async (t) => {
   t.throws(() => resolveDrainConfig({}, { TERMINATION_GRACE_PERIOD_SECONDS: '20', PRESTOP_SLEEP_SECONDS: '5' }), {
-    name: 'Error',
+    code: 'FST_ZD_BUDGET_EXCEEDED',
     message: /preStop 5s \+ drain delay 0s \+ request timeout 10s \+ cleanup 5s \+ margin 2s = 22s > terminationGracePeriodSeconds 20s\. Raise terminationGracePeriodSeconds .* to at least 22.*options: drain\.delayMs/
   })
-  t.throws(() => resolveDrainConfig({ requestTimeoutMs: 30000 }, {}), { message: /request timeout 30s/ })
+  t.throws(() => resolveDrainConfig({ requestTimeoutMs: 30000 }, {}), { code: 'FST_ZD_BUDGET_EXCEEDED', message: /request timeout 30s/ })
 })

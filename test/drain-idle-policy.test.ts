@@ -73,7 +73,7 @@ t.test('drain.idleCloseSpacingMs: default 250, 0 allowed, bad values refused nam
   t.equal(resolveDrainConfig({}, {}).idleCloseSpacingMs, 250)
   t.equal(resolveDrainConfig({ idleCloseSpacingMs: 0 }, {}).idleCloseSpacingMs, 0)
   for (const bad of [-1, '250', Number.NaN, 2 ** 31]) {
-    t.throws(() => resolveDrainConfig({ idleCloseSpacingMs: bad }, {}), { name: 'TypeError', message: /option "drain.idleCloseSpacingMs" must be a non-negative number of milliseconds/ })
+    t.throws(() => resolveDrainConfig({ idleCloseSpacingMs: bad }, {}), { code: 'FST_ZD_INVALID_OPTION', message: /option "drain.idleCloseSpacingMs" must be a non-negative number of milliseconds/ })
   }
 })
 

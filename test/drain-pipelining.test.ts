@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { drainControllerOf } from '../src/drain/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
 
 interface Response { status: number, connection: string | undefined, body: string }

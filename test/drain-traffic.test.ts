@@ -7,6 +7,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { L4Balancer } from '../kit/src/loadtest/balancer.js'
 import { closedLoop, newOutcome, spawnPod, type LogLine } from './fixtures/drain/harness.js'
+import { seededRandom, until } from './helpers/wait.js'
 
 /** Endpoint propagation to the balancer: shorter than the drain delay, as in a healthy cluster. */
 const PROPAGATION_MS = 300
@@ -40,16 +41,17 @@ t.test('a pod drains under hot-loop, slow, POST and idle pooled keep-alive traff
   const slow = newOutcome()
   const post = newOutcome()
   const idle = newOutcome()
+  const thinkTime = seededRandom(15)
   const clients = Promise.all([
     closedLoop(balancer.port, 30, () => ({ path: '/' }), stop, hot),
     closedLoop(balancer.port, 10, () => ({ path: '/slow?ms=1500' }), stop, slow),
     closedLoop(balancer.port, 10, (i) => ({ method: 'POST', path: '/echo', body: JSON.stringify({ i, pad: 'x'.repeat(2000) }) }), stop, post),
-    // Pooled sockets left idle for a random think time, picked again at random.
-    closedLoop(balancer.port, 40, () => ({ path: '/' }), stop, idle, () => Math.random() * 2500)
+    // Pooled sockets left idle for a think time, picked again at random (seeded: the same times every run).
+    closedLoop(balancer.port, 40, () => ({ path: '/' }), stop, idle, () => thinkTime() * 2500)
   ])
 
   // Let every client settle on pinned keep-alive connections, some to pod A.
-  while (hot.ok < 200 || slow.ok < 10) await sleep(50)
+  await until(() => hot.ok >= 200 && slow.ok >= 10, 'the clients settled', { intervalMs: 50 })
 
   podA.kill('SIGTERM')
   await sleep(PROPAGATION_MS)

@@ -37,7 +37,7 @@ t.test('fastify start with its default close grace delay warns at startup, namin
   // stderr is a pipe of its own: the warning may arrive after the listening line.
   while (warned() === undefined && pod.child.exitCode === null) await Promise.race([once(pod.child.stderr!, 'data'), pod.exited])
   const warning = warned() ?? ''
-  t.match(warning, /\[FZD_CLOSE_GRACE_DELAY\] FastifyZeroDowntimeWarning: fastify start exits 500 ms after SIGTERM \(--close-grace-delay\), but the drain may take up to 28000 ms/)
+  t.match(warning, /\[FST_ZD_CLOSE_GRACE_DELAY\] FastifyZeroDowntimeWarning: fastify start exits 500 ms after SIGTERM \(--close-grace-delay\), but the drain may take up to 28000 ms/)
   t.match(warning, /Start it with --close-grace-delay 29000 \(or FASTIFY_CLOSE_GRACE_DELAY=29000\)/)
 })
 
@@ -63,5 +63,5 @@ t.test('the warning is only given when the delay is shorter than the drain', asy
   warnShortCloseGraceDelay(config, 22999)
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(warnings.length, 1)
-  t.match(warnings[0], { name: 'FastifyZeroDowntimeWarning', code: 'FZD_CLOSE_GRACE_DELAY', message: /exits 22999 ms after SIGTERM .* up to 23000 ms .* --close-grace-delay 24000/ })
+  t.match(warnings[0], { name: 'FastifyZeroDowntimeWarning', code: 'FST_ZD_CLOSE_GRACE_DELAY', message: /exits 22999 ms after SIGTERM .* up to 23000 ms .* --close-grace-delay 24000/ })
 })

@@ -6,8 +6,8 @@
 import t from 'tap'
 import fc from 'fast-check'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
-import zeroDowntime from '../src/index.js'
-import { resolveConfig } from '../src/config.js'
+import zeroDowntime, { errorCodes } from '../src/index.js'
+import { resolveConfig } from '../src/plugin-options.js'
 import { resolveDrainConfig } from '../src/drain/index.js'
 import { CleanupRegistry } from '../src/drain/cleanup.js'
 import { readiness } from '../src/health/report.js'
@@ -157,7 +157,9 @@ const options = fc.array(fc.tuple(fc.constantFrom(...OPTION_PATHS), anyValue), {
 const envSeconds = fc.oneof(fc.string({ maxLength: 12 }), fc.stringMatching(/^\d{1,10}(\.\d{1,4})?$/), fc.constantFrom('1e9', '0x1E', '30', ' 30 ', '0', '-1', 'Infinity', '2147483', '2147484', '0.8'))
 
 function ours (err: unknown): boolean {
-  return (err instanceof TypeError || err instanceof Error) && /^fastify-zero-downtime: /.test(err.message) && err.message.length < 1000
+  // Our errors carry one of the documented codes (docs/errors.md).
+  return err instanceof Error && /^fastify-zero-downtime: /.test(err.message) && err.message.length < 1000 &&
+    Object.hasOwn(errorCodes, (err as { code?: unknown }).code as string)
 }
 
 function numbersWithin (value: unknown): boolean {

@@ -19,13 +19,13 @@ t.test('close() drains and exits 0 through the injected exit', async (t) => {
   t.same(codes, [0], 'exit is called once, with 0')
   t.match(logs.find((l) => l.drain === 'signal'), { reason: 'close() called' })
   t.match(logs.find((l) => l.drain === 'exit'), { exitCode: 0 })
-  t.equal(app.zeroDowntime.lifecycle.state, 'stopped')
+  t.equal(app.zeroDowntime.state, 'stopped')
 })
 
 t.test('listen() checks its options and the plugin before listening', async (t) => {
   const bare = Fastify()
-  await t.rejects(listen(bare, { exit: 1 as never }), new TypeError('fastify-zero-downtime: listen option "exit" must be a function'))
-  await t.rejects(listen(bare, { port: 0 }), { name: 'TypeError', message: /listen\(\) needs the plugin/ })
+  await t.rejects(listen(bare, { exit: 1 as never }), { code: 'FST_ZD_INVALID_OPTION', message: 'fastify-zero-downtime: option "exit" must be a function (code) => void, got 1' })
+  await t.rejects(listen(bare, { port: 0 }), { code: 'FST_ZD_PLUGIN_REQUIRED', message: /listen\(\) needs the plugin/ })
   t.equal(bare.server.listening, false)
 })
 
@@ -39,4 +39,3 @@ t.test('a listen that fails rejects and leaves no signal handler behind', async 
   await t.rejects(listen(app, { port, host: '127.0.0.1', exit: () => { t.fail('must not exit') } }), { code: 'EADDRINUSE' })
   t.equal(process.listenerCount('SIGTERM'), before)
 })
-

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import zeroDowntime, { METRIC_NAMES } from '../src/index.js'
-import { drainControllerOf } from '../src/drain/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { QUICK_DRAIN } from './fixtures/drain/app.js'
 import { nextResult } from './helpers/probe.js'
 
@@ -212,14 +212,14 @@ t.test('metrics options are validated at registration', async (t) => {
   for (const [metrics, message] of cases) {
     const app = Fastify()
     app.register(zeroDowntime, { metrics: metrics as never, pressure: false })
-    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message }, JSON.stringify(metrics))
+    await t.rejects(async () => { await app.ready() }, { code: message.source.startsWith('unknown option') ? 'FST_ZD_UNKNOWN_OPTION' : 'FST_ZD_INVALID_OPTION', message }, JSON.stringify(metrics))
   }
   const registry = new Registry()
   const first = Fastify()
   await first.register(zeroDowntime, { metrics: { registry }, pressure: false })
   const second = Fastify()
   second.register(zeroDowntime, { metrics: { registry }, pressure: false })
-  await t.rejects(async () => { await second.ready() }, { name: 'TypeError', message: /option "metrics.registry" already has zero_downtime_check_up/ })
+  await t.rejects(async () => { await second.ready() }, { code: 'FST_ZD_METRICS_CONFLICT', message: /option "metrics.registry" already has zero_downtime_check_up/ })
   await first.close()
 })
 

@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import t from 'tap'
 import Fastify from 'fastify'
 import zeroDowntime, { endEventStream } from '../src/index.js'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/plugin-options.js'
 import { resolveDrainConfig } from '../src/drain/index.js'
 import { MAX_TIMER_MS, MAX_TIMER_SECONDS } from '../src/options.js'
 import { drainApp } from './fixtures/drain/app.js'
@@ -32,7 +32,7 @@ t.test('environment seconds: decimal digits only, bounded like the option of the
     [PRESTOP, '.5', /PRESTOP_SLEEP_SECONDS .*got ".5"/]
   ]
   for (const [name, value, message] of refused) {
-    t.throws(() => resolveDrainConfig({ requestTimeoutMs: 1000 }, { [name]: value }), { name: 'TypeError', message }, `${name}=${value}`)
+    t.throws(() => resolveDrainConfig({ requestTimeoutMs: 1000 }, { [name]: value }), { code: 'FST_ZD_INVALID_ENV', message }, `${name}=${value}`)
   }
   t.match(resolveDrainConfig({}, { [GRACE]: ' 30 ', [PRESTOP]: '0' }), { gracePeriodMs: 30000, preStopSleepMs: 0 })
   const quick = { delayMs: 0, requestTimeoutMs: 100, cleanupTimeoutMs: 100, marginMs: 100 }
@@ -48,7 +48,8 @@ t.test('a pod whose grace period would overflow the last-resort timer refuses to
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 1)
-  t.match(output, /TypeError: fastify-zero-downtime: environment variable TERMINATION_GRACE_PERIOD_SECONDS must be a positive number of seconds/)
+  t.match(output, /fastify-zero-downtime: environment variable TERMINATION_GRACE_PERIOD_SECONDS must be a positive number of seconds/)
+  t.match(output, /FST_ZD_INVALID_ENV/)
   t.notMatch(output, /Server listening/, 'it never listened')
 })
 
@@ -64,30 +65,30 @@ t.test('options that reach a timer or a header are bounded', async (t) => {
     [{ checkIntervalMs: 10n }, /got 10n/],
     [{ checkIntervalMs: Symbol('x') }, /got a symbol/]
   ]
-  for (const [opts, message] of refused) t.throws(() => resolveConfig(opts), { name: 'TypeError', message })
+  for (const [opts, message] of refused) t.throws(() => resolveConfig(opts), { code: 'FST_ZD_INVALID_OPTION', message })
   t.equal((resolveConfig({ pressure: { retryAfterSeconds: MAX_TIMER_SECONDS } }).pressure as { retryAfterSeconds: number }).retryAfterSeconds, MAX_TIMER_SECONDS)
   t.throws(() => resolveConfig({ checkTimeoutMs: 'x'.repeat(100000) }), { message: /got "x{80}…"$/ }, 'a huge value is quoted short')
 
   const app = Fastify()
   app.register(zeroDowntime, { pressure: { retryAfterSeconds: 1e300 } })
-  await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /pressure.retryAfterSeconds/ }, 'at registration')
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_ZD_INVALID_OPTION', message: /pressure.retryAfterSeconds/ }, 'at registration')
 })
 
 t.test('addCleanup, drain() and endEventStream refuse delays a timer cannot hold', async (t) => {
   const { app } = await drainApp()
   await app.ready()
   t.throws(() => { app.zeroDowntime.addCleanup('databases', 'pg', () => {}, 3e9) }, {
-    name: 'TypeError', message: 'fastify-zero-downtime: addCleanup "pg" timeoutMs must be a positive number of milliseconds (at most 2147483647), got 3000000000'
+    code: 'FST_ZD_INVALID_ARGUMENT', message: 'fastify-zero-downtime: addCleanup "pg" timeoutMs must be a positive number of milliseconds (at most 2147483647), got 3000000000'
   })
   t.throws(() => { app.zeroDowntime.addCleanup('databases', 'pg', () => {}, Infinity) }, { message: /got Infinity/ })
-  t.throws(() => { void app.zeroDowntime.drain('x', { delayMs: 3e9 }) }, { name: 'TypeError', message: /drain\(\) option "delayMs" must be a non-negative number of milliseconds/ })
-  t.throws(() => { void app.zeroDowntime.drain('x', { delayMs: -1 }) }, { name: 'TypeError' })
+  t.throws(() => { void app.zeroDowntime.drain('x', { delayMs: 3e9 }) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /drain\(\) option "delayMs" must be a non-negative number of milliseconds/ })
+  t.throws(() => { void app.zeroDowntime.drain('x', { delayMs: -1 }) }, { code: 'FST_ZD_INVALID_ARGUMENT' })
   t.equal(app.zeroDowntime.state, 'starting', 'a refused drain() did not start')
 
   const sink = { write: () => {}, end: () => {} }
-  t.throws(() => { endEventStream(sink, { retryMs: 3e9 }) }, { name: 'TypeError', message: /endEventStream option "retryMs" must be a non-negative number of milliseconds/ })
-  t.throws(() => { endEventStream(sink, { retryMs: 1.5 }) }, { name: 'TypeError', message: /endEventStream option "retryMs" must be a whole number of milliseconds, got 1.5/ })
-  t.throws(() => { endEventStream(sink, { event: 'x\ndata: injected' }) }, { name: 'TypeError', message: /endEventStream option "event" must be a non-empty string on one line/ })
-  t.throws(() => { endEventStream(sink, { event: 5 as never }) }, { name: 'TypeError' })
+  t.throws(() => { endEventStream(sink, { retryMs: 3e9 }) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /endEventStream option "retryMs" must be a non-negative number of milliseconds/ })
+  t.throws(() => { endEventStream(sink, { retryMs: 1.5 }) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /endEventStream option "retryMs" must be a whole number of milliseconds, got 1.5/ })
+  t.throws(() => { endEventStream(sink, { event: 'x\ndata: injected' }) }, { code: 'FST_ZD_INVALID_ARGUMENT', message: /endEventStream option "event" must be a non-empty string on one line/ })
+  t.throws(() => { endEventStream(sink, { event: 5 as never }) }, { code: 'FST_ZD_INVALID_ARGUMENT' })
   await app.close()
 })

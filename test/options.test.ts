@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import zeroDowntime, { DEFAULTS, pgCheck, redisCheck, amqpCheck } from '../src/index.js'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/plugin-options.js'
 
 const ok = (): undefined => undefined
 
@@ -63,15 +63,15 @@ t.test('invalid options are a TypeError at registration naming the option', asyn
   for (const [opts, message] of bad) {
     const app = Fastify()
     app.register(zeroDowntime, opts as never)
-    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message }, JSON.stringify(opts) ?? String(opts))
+    await t.rejects(async () => { await app.ready() }, { code: message.source.startsWith('unknown option') ? 'FST_ZD_UNKNOWN_OPTION' : 'FST_ZD_INVALID_OPTION', message }, JSON.stringify(opts) ?? String(opts))
     await app.close().catch(() => {})
   }
 })
 
 t.test('the built-in checks refuse something that is not a client', async (t) => {
-  t.throws(() => pgCheck(undefined as never), { name: 'TypeError', message: /pgCheck\(\) needs a pg Pool or Client \(or a function returning one\), got undefined/ })
-  t.throws(() => redisCheck(null as never), { name: 'TypeError', message: /redisCheck\(\) needs an ioredis client.*got null/ })
-  t.throws(() => amqpCheck('amqp://x' as never), { name: 'TypeError', message: /amqpCheck\(\) needs an amqplib connection or channel.*got string/ })
+  t.throws(() => pgCheck(undefined as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /pgCheck\(\) target must be a pg Pool or Client \(or a function returning one\), got undefined/ })
+  t.throws(() => redisCheck(null as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /redisCheck\(\) target must be an ioredis client.*got null/ })
+  t.throws(() => amqpCheck('amqp://x' as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /amqpCheck\(\) target must be an amqplib connection or channel.*got string$/ })
 })
 
 t.test('a getter that returns no client, or a target of the wrong shape, is a failed check', async (t) => {
@@ -116,7 +116,7 @@ t.test('an app that registered @fastify/under-pressure itself must choose', asyn
   const app = Fastify()
   await app.register(underPressure, {})
   app.register(zeroDowntime, {})
-  await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /already registered.*"pressure: false"/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_ZD_PRESSURE_CONFLICT', message: /already registered.*"pressure: false"/ })
 })
 
 t.test('docs/probes.md lists the defaults that DEFAULTS holds', async (t) => {

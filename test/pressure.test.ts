@@ -3,11 +3,12 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import zeroDowntime, { type PressureOptions } from '../src/index.js'
 import { probe } from './helpers/probe.js'
+import { until } from './helpers/wait.js'
 
 /** Waits until under-pressure has taken a sample (it samples on an unref'ed timer), with an event-loop measurement unless `any`. */
 async function sampled (app: FastifyInstance, any = false): Promise<void> {
   const done = (): boolean => app.memoryUsage().heapUsed > 0 && (any || Number.isFinite(app.memoryUsage().eventLoopDelay))
-  while (!done()) await new Promise((resolve) => { setTimeout(resolve, 5) })
+  await until(done, 'under-pressure took a sample', { intervalMs: 5 })
 }
 
 async function saturated (pressure: PressureOptions): Promise<FastifyInstance> {
@@ -61,10 +62,11 @@ t.test('a blocked event loop sheds app routes', async (t) => {
   // Idle means a sample under the limit: on a loaded machine (the suite runs
   // files in parallel) a 20 ms delay is sampled now and then without any
   // blocking, and the plugin rightly sheds then.
-  while (!(app.memoryUsage().eventLoopDelay <= 20)) await new Promise((resolve) => { setTimeout(resolve, 5) })
+  await until(() => app.memoryUsage().eventLoopDelay <= 20, 'an idle sample', { intervalMs: 5 })
   t.equal((await app.inject('/work')).statusCode, 200, 'not shed while idle')
   // Block the loop until under-pressure has sampled a delay above the limit.
-  while (!(app.memoryUsage().eventLoopDelay > 20 && Number.isFinite(app.memoryUsage().eventLoopDelay))) {
+  for (let round = 0; !(app.memoryUsage().eventLoopDelay > 20 && Number.isFinite(app.memoryUsage().eventLoopDelay)); round++) {
+    if (round === 100) throw new Error('under-pressure never sampled the blocked loop')
     const end = Date.now() + 200
     while (Date.now() < end);
     await new Promise((resolve) => { setTimeout(resolve, 15) })

@@ -92,6 +92,6 @@ t.test('probeDetail must be a function', async (t) => {
   for (const value of ['loopback', true, null, { trust: 'loopback' }]) {
     const app = Fastify()
     app.register(zeroDowntime, { probeDetail: value as never })
-    await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /option "probeDetail" must be a function \(request\) => boolean/ }, String(value))
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_ZD_INVALID_OPTION', message: /option "probeDetail" must be a function \(request\) => boolean/ }, String(value))
   }
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
 import zeroDowntime, { type ZeroDowntimeOptions } from '../src/index.js'
+import { drainControllerOf } from '../src/plugin.js'
 import { probe } from './helpers/probe.js'
 
 async function build (opts: ZeroDowntimeOptions = {}, fastifyOpts = {}): Promise<FastifyInstance> {
@@ -75,8 +76,10 @@ t.test('readiness turns 503 as soon as the lifecycle leaves ready; liveness stay
   const states: string[] = []
   app.zeroDowntime.on('state', (state, previous) => { states.push(`${previous}->${state}`) })
   app.zeroDowntime.once('state', () => { throw new Error('listener bug') })
-  app.zeroDowntime.lifecycle.advance('draining')
-  t.same(states, ['ready->draining'])
+  app.zeroDowntime.once('state', async () => { throw new Error('async listener bug') })
+  // Draining starts synchronously; the delay holds the pod there until the test cuts it.
+  const drained = app.zeroDowntime.drain('test', { delayMs: 60_000 })
+  t.same(states, ['ready->draining'], 'the listeners after a throwing one still ran')
   const ready = await app.inject('/ready?verbose')
   t.equal(ready.statusCode, 503)
   t.equal(ready.headers['retry-after'], '2')
@@ -87,6 +90,9 @@ t.test('readiness turns 503 as soon as the lifecycle leaves ready; liveness stay
   t.equal((await app.inject('/startup')).statusCode, 200)
   app.zeroDowntime.started()
   t.equal(app.zeroDowntime.state, 'draining', 'a late started() cannot resurrect readiness')
+  drainControllerOf(app)?.abort('test over')
+  t.equal((await drained).reason, 'test')
+  t.same(states, ['ready->draining', 'draining->closing', 'closing->stopped'], 'the drain ran to its end')
 })
 
 t.test('?verbose, ?exclude and /ready/<check>', async (t) => {
@@ -148,11 +154,16 @@ t.test('probes stay out of the request log unless logProbes is set', async (t) =
 t.test('the decorator exposes state, results and the resolved config', async (t) => {
   const app = await build({ checks: { db: () => true }, checkIntervalMs: 3500 })
   t.teardown(async () => { await app.close() })
-  t.equal(app.zeroDowntime.lifecycle.state, 'starting')
+  t.equal(app.zeroDowntime.state, 'starting')
   t.equal(app.zeroDowntime.checks[0]?.name, 'db')
   t.equal(app.zeroDowntime.config.checkIntervalMs, 3500)
   t.equal(app.zeroDowntime.config.probeRetryAfterSeconds, 4)
   t.ok(Object.isFrozen(app.zeroDowntime.config))
+  t.ok(Object.isFrozen(app.zeroDowntime.config.drain), 'one config: the drain\'s is in it')
+  t.equal(app.zeroDowntime.config.drain.requestTimeoutMs, 10000)
+  for (const internal of ['lifecycle', 'emit', 'abort', 'announce', 'advance']) {
+    t.notOk(internal in app.zeroDowntime, `the handle has no ${internal}`)
+  }
   t.type(app.zeroDowntime.drain, 'function')
   t.type(app.zeroDowntime.onGoAway, 'function')
   t.type(app.zeroDowntime.addCleanup, 'function')

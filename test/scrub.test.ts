@@ -98,7 +98,7 @@ t.test('the drain log and its report are scrubbed: cleanup errors, close errors,
   socket.write('GET /hang?session=s3cret HTTP/1.1\r\nHost: x\r\n\r\n')
   await inFlight
   const drained = app.zeroDowntime.drain('scrub')
-  const { drainControllerOf } = await import('../src/drain/index.js')
+  const { drainControllerOf } = await import('../src/plugin.js')
   drainControllerOf(app)!.abort('test cuts the hanging request')
   const report = await drained
   t.match(report.cleanup, [

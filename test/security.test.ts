@@ -136,7 +136,7 @@ t.test('no password reaches probe bodies, runner logs or metrics, whatever the e
     const res = await app.inject(url)
     bodies.push(res.body)
   }
-  t.match(bodies[0], /pg-auth/, "the detail is there")
+  t.match(bodies[0], /pg-auth/, 'the detail is there')
   const metrics = await registry.metrics()
   t.match(metrics, /zero_downtime_check_up\{check="amqp-hangup"\} 0/)
   const runnerLogs = logs.filter((l) => /health check/.test(l))
@@ -155,12 +155,12 @@ t.test('no password reaches probe bodies, runner logs or metrics, whatever the e
 t.test('a probe flood cannot make a check run more often than its interval', async (t) => {
   let runs = 0
   let release!: () => void
-  let hold: Promise<void> | undefined
+  const held: { promise?: Promise<void> } = {}
   const app: FastifyInstance = Fastify()
   await app.register(zeroDowntime, {
     pressure: false,
     checkIntervalMs: 600_000,
-    checks: { db: async () => { runs++; await hold } }
+    checks: { db: async () => { runs++; await held.promise } }
   })
   await app.ready()
   t.teardown(async () => { release?.(); await app.close() })
@@ -174,7 +174,7 @@ t.test('a probe flood cannot make a check run more often than its interval', asy
   await flood()
   t.equal(runs, 1, 'no run started by 700 concurrent probes')
   // Nor while a run hangs: still answered from the cache, still no second run.
-  hold = new Promise<void>((resolve) => { release = resolve })
+  held.promise = new Promise<void>((resolve) => { release = resolve })
   await flood()
   t.equal(runs, 1)
 })

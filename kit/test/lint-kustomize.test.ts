@@ -171,7 +171,7 @@ t.test('directories: kustomizations are units, loose files in one folder are one
     'a.yaml': 'kind: ConfigMap\nmetadata: { name: a }\n---\n# only a comment\n---\n- not an object\n',
     'b.yml': 'kind: List\nitems:\n  - kind: Secret\n    metadata: { name: b }\n  - not an object\n',
     'notes.txt': 'ignored',
-    app: { 'Kustomization': 'resources: [x.yaml]\n', 'x.yaml': 'kind: ConfigMap\nmetadata: { name: x }\n' },
+    app: { Kustomization: 'resources: [x.yaml]\n', 'x.yaml': 'kind: ConfigMap\nmetadata: { name: x }\n' },
     nested: { deeper: { 'c.yaml': 'kind: ConfigMap\nmetadata: { name: c }\n' } }
   })
   const units = await loadInputs([dir, join(dir, 'a.yaml')], noStdin)

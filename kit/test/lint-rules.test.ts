@@ -193,11 +193,11 @@ t.test('proxy edge cases', async (t) => {
 })
 
 t.test('options are validated once and can disable rules', async (t) => {
-  t.throws(() => resolveLintOptions({ requestTimeoutMs: -1 }), new TypeError('lint: option "requestTimeoutMs" must be a non-negative number of milliseconds, got -1'))
-  t.throws(() => resolveLintOptions({ checkTimeoutMs: Number.NaN }), TypeError)
-  t.throws(() => resolveLintOptions({ checkTimeoutMs: '1' as unknown as number }), TypeError)
-  t.throws(() => resolveLintOptions({ nope: 1 } as unknown as LintOptions), /unknown option "nope"/)
-  t.throws(() => resolveLintOptions({ disable: ['no-such-rule'] }), /unknown rule "no-such-rule"/)
+  t.throws(() => resolveLintOptions({ requestTimeoutMs: -1 }), { code: 'FST_ZD_INVALID_OPTION', message: 'fastify-zero-downtime: lint option "requestTimeoutMs" must be a non-negative number of milliseconds, got -1' })
+  t.throws(() => resolveLintOptions({ checkTimeoutMs: Number.NaN }), { code: 'FST_ZD_INVALID_OPTION' })
+  t.throws(() => resolveLintOptions({ checkTimeoutMs: '1' as unknown as number }), { code: 'FST_ZD_INVALID_OPTION' })
+  t.throws(() => resolveLintOptions({ nope: 1 } as unknown as LintOptions), { code: 'FST_ZD_UNKNOWN_OPTION', message: /unknown lint option "nope" \(known: requestTimeoutMs, / })
+  t.throws(() => resolveLintOptions({ disable: ['no-such-rule'] }), { code: 'FST_ZD_INVALID_OPTION', message: /unknown rule "no-such-rule"/ })
   const options = resolveLintOptions({ disable: ['npm-start'], marginMs: 0 })
   t.ok(Object.isFrozen(options))
   t.equal(options.marginMs, 0)

@@ -14,6 +14,7 @@ import { textReport, jsonReport } from '../src/loadtest/report.js'
 import { resultOf } from '../src/loadtest/run.js'
 import { Timeline } from '../src/loadtest/events.js'
 import { sseStreams } from '../src/loadtest/sse-client.js'
+import { until } from '../../test/helpers/wait.js'
 
 const K = 7
 
@@ -87,7 +88,7 @@ t.test('autocannon wrapped: K resets counted, Connection: close honoured, a time
   })
   t.teardown(() => { f.server.close() })
   const tg = target(f.port, 1000)
-  await measure(t, tg, async (x) => await autocannonLoad(x, 4, '/'), f.done.then(async () => { while (tg.recorder.counts.failed.timeout === undefined) await new Promise((resolve) => setTimeout(resolve, 50)) }))
+  await measure(t, tg, async (x) => await autocannonLoad(x, 4, '/'), f.done.then(async () => { await until(() => tg.recorder.counts.failed.timeout !== undefined, 'a timeout was counted', { intervalMs: 50 }) }))
   t.equal(tg.recorder.counts.failed.reset, K, `exactly ${K} resets reported`)
   t.equal(tg.recorder.counts.failed.timeout, 1, 'the hung request is one timeout')
   t.equal(tg.recorder.dropped, K + 1, 'Connection: close answers cost nothing')
@@ -100,7 +101,7 @@ t.test('autocannon: requests still in flight at stop are settled as timeouts', a
   t.teardown(() => { server.close(); server.closeAllConnections() })
   const tg = target((server.address() as AddressInfo).port, 200)
   const load = await autocannonLoad(tg, 2)
-  while (tg.recorder.counts.sent < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(() => tg.recorder.counts.sent >= 2, 'two sent', { intervalMs: 20 })
   await load.stop()
   t.equal(tg.recorder.counts.sent, tg.recorder.settled)
   t.equal(tg.recorder.counts.failed.timeout, tg.recorder.counts.sent)
@@ -123,7 +124,7 @@ t.test('SSE: a stream ended with a retry hint is served and reconnects; cut or r
   t.teardown(() => { server.close(); server.closeAllConnections() })
   const tg = target((server.address() as AddressInfo).port)
   const load = sseStreams(tg, 1)
-  while (n < 6) await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(() => n >= 6, 'six requests arrived', { intervalMs: 20 })
   await new Promise((resolve) => setTimeout(resolve, 50))
   await load.stop()
   t.same(tg.recorder.counts.statuses, { 500: 1 })
@@ -163,7 +164,7 @@ t.test('a request slower than the request timeout is a timeout', async (t) => {
   t.teardown(() => { server.close(); server.closeAllConnections() })
   const tg = target((server.address() as AddressInfo).port, 100)
   const load = closedLoop(tg, { connections: 1, request: { method: 'GET', path: '/' } })
-  while (tg.recorder.counts.sent < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(() => tg.recorder.counts.sent >= 2, 'two sent', { intervalMs: 20 })
   await load.stop()
   t.equal(tg.recorder.counts.failed.timeout, tg.recorder.counts.sent)
 })
@@ -175,7 +176,7 @@ t.test('autocannon over IPv6 loopback', async (t) => {
   t.teardown(() => { server.close(); server.closeAllConnections() })
   const tg = { ...target((server.address() as AddressInfo).port), host: '::1' }
   const load = await autocannonLoad(tg, 1)
-  while (tg.recorder.counts.ok < 10) await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(() => tg.recorder.counts.ok >= 10, 'ten answered', { intervalMs: 20 })
   await load.stop()
   t.equal(tg.recorder.dropped, 0)
 })
@@ -201,7 +202,7 @@ t.test('a refused connection is counted as refused', async (t) => {
   server.close()
   const tg = target(port)
   const load = closedLoop(tg, { connections: 1, request: { method: 'GET', path: '/' }, thinkMs: 5 })
-  while (tg.recorder.counts.sent < 3) await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(() => tg.recorder.counts.sent >= 3, 'three sent', { intervalMs: 20 })
   await load.stop()
   t.ok((tg.recorder.counts.failed.refused ?? 0) >= 3)
   t.equal(tg.recorder.counts.sent, tg.recorder.settled)

@@ -31,7 +31,7 @@ const FAST = ['--steady-seconds', '0.2', '--poll-seconds', '0.05', '--scale', '0
 t.test('a restart rollout with no drop passes; kubectl calls and terminating pods are followed', async (t) => {
   const { s, url } = await server()
   t.teardown(() => { s.close(); s.closeAllConnections() })
-  const dir = await outDir()
+  const dir = await outDir(t)
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
   const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post,idle-pool', '--out', dir], o)
@@ -52,7 +52,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
 t.test('set image, a dropping service fails, a failing kubectl fails the run', async (t) => {
   const { s, url } = await server(7)
   t.teardown(() => { s.close(); s.closeAllConnections() })
-  const dir = await outDir()
+  const dir = await outDir(t)
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
   t.equal(await check([...FAST, '--url', url, '--image', 'app=web:v2', '--scenarios', 'hot-loop', '--out', dir], o), 1)
@@ -71,7 +71,7 @@ t.test('set image, a dropping service fails, a failing kubectl fails the run', a
 })
 
 t.test('pods that never finish terminating time the run out', async (t) => {
-  const dir = await outDir()
+  const dir = await outDir(t)
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   process.env.TERMINATING_POLLS = '1000'
   t.teardown(() => { delete process.env.TERMINATING_POLLS })

@@ -6,7 +6,7 @@ import { outDir, report } from './helpers/loadtest.js'
 import { rollout } from '../src/cli/rollout.js'
 
 t.test('the example service drops nothing while the baseline drops, in one run', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const stdout = new PassThrough()
   let text = ''
   stdout.on('data', (c: Buffer) => { text += c.toString() })

@@ -9,7 +9,7 @@ import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 for (const proxy of ['l4', 'l7']) {
   t.test(`--protocol h2 through ${proxy}: gRPC-style streams across a rollout of the HTTP/2 example`, async (t) => {
-    const out = await outDir()
+    const out = await outDir(t)
     const o = io(false)
     // Through HAProxy a busy machine can be late to take a pod out of its
     // backend: a preStop that covers that lateness, as the manifests' does.
@@ -28,7 +28,7 @@ for (const proxy of ['l4', 'l7']) {
 }
 
 t.test('--proxy nginx: the HTTP/1.1 fixture across a rollout, endpoints changed without a reload', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--proxy', 'nginx', '--command', FIXTURE, '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
   const r = await report(out)

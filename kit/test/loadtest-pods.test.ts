@@ -5,11 +5,11 @@ import t from 'tap'
 import { run as runCheck } from '../src/cli/check.js'
 import { rollout, run as runRollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
-import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/config.js'
+import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/cluster-spec.js'
 import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
 import { progressLine, progressPrinter } from '../src/loadtest/output.js'
 import { groupFailures, htmlReport, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
-import { Timeline } from '../src/loadtest/events.js'
+import { ClusterEventLog } from '../src/loadtest/events.js'
 import { podEndings, stoppedReport } from '../src/loadtest/endings.js'
 import { freePort, Pod } from '../src/loadtest/pod.js'
 import { runScenario } from '../src/loadtest/run.js'
@@ -40,13 +40,13 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
   t.match(missing.error, /ENOENT/)
   t.equal(missing.counts.sent, 0)
   const o = io(false)
-  const out = await outDir()
+  const out = await outDir(t)
   t.equal(await rollout([...FAST, '--command', '/nonexistent/binary', '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o), 1)
   t.match(o.out(), /RUN FAILED/)
 })
 
 t.test('a pod: deleted twice or after it exited; probes stop with the process', async (t) => {
-  const timeline = new Timeline()
+  const timeline = new ClusterEventLog()
   const quick = new Pod('quick', 'v1', await freePort(), { ...spec('drain').pod, command: ['node', '-e', 'process.exit(0)'] }, timeline, () => {})
   await quick.done
   quick.delete()
@@ -74,7 +74,7 @@ t.test('unready pods are taken out of the endpoints', async (t) => {
 })
 
 t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--proxy', 'l7', '--command', FIXTURE, '--no-baseline', '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())
@@ -144,7 +144,7 @@ t.test('flags: help, bad values, strategy arithmetic', async (t) => {
     t.match(e.err(), message)
     t.match(e.err(), /usage:/)
   }
-  t.same(parseCommand(`node "a b" 'c d' e`), ['node', 'a b', 'c d', 'e'])
+  t.same(parseCommand('node "a b" \'c d\' e'), ['node', 'a b', 'c d', 'e'])
   t.equal(parseIntOrPercent('x', '25%'), '25%')
   t.same(resolveStrategyCounts({ replicas: 4, maxSurge: '25%', maxUnavailable: '30%', minReadyMs: 0 }), { surge: 1, unavailable: 1 })
   t.same(resolveStrategyCounts({ replicas: 3, maxSurge: '10%', maxUnavailable: '10%', minReadyMs: 0 }), { surge: 1, unavailable: 0 })

@@ -7,7 +7,7 @@ import { rollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 t.test('two back-to-back rollouts of a draining service drop nothing, in every client shape', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(true)
   const code = await rollout([...FAST, '--command', FIXTURE, '--no-baseline', '--scenarios', 'keep-alive,sse',
     '--rollouts', '2', '--max-surge', '50%', '--min-ready-seconds', '0.2', '--out', out], o)
@@ -26,13 +26,14 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
   const removed = events.find((e) => e.type === 'endpoint-removed' && e.pod === sigterm.pod)!
   t.ok(removed.at - deleted.at >= 250, 'the endpoint leaves the balancer after the propagation delay')
   t.ok(r.runs[1]!.counts.ok >= 1, 'SSE streams were served')
+  // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.match(o.err(), /\r\x1b\[K\[keep-alive · service\] pods \d ready/, 'live progress line on a TTY')
   t.match(o.out(), /PASS: service dropped no request/)
   t.match(await readFile(join(out, 'report.html'), 'utf8'), /<svg[^>]*>.*<polyline/s)
 })
 
 t.test('the baseline (plain Fastify + close-with-grace) drops requests in the same run; only the service decides the exit code', async (t) => {
-  const out = await outDir()
+  const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--scale', '0.3', '--command', FIXTURE, '--scenarios', 'hot-loop', '--out', out], o)
   t.equal(code, 0, o.out())
@@ -43,6 +44,6 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
   t.ok(r.runs[1]!.failureGroups.length > 0)
   t.match(o.out(), /hot-loop\s+baseline/)
   t.match(o.out(), / × .* on web-v1-\d, [\d.]+-[\d.]+ s after /, 'failures placed relative to pod events')
+  // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
 })
-

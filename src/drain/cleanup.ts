@@ -15,7 +15,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { describeError } from '../health/scrub.js'
-import { durationMs } from '../options.js'
+import { errorCodes } from '../errors.js'
+import { callback, durationMs, invalidArgument, nonEmptyString } from '../options.js'
 
 export const CLEANUP_PHASES = ['consumers', 'databases', 'caches', 'brokers', 'other'] as const
 /** Order in which cleanup runs: `consumers` at drain start, the rest after HTTP has drained. */
@@ -63,14 +64,10 @@ export class CleanupRegistry {
 
   add (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number): void {
     if (!(CLEANUP_PHASES as readonly unknown[]).includes(phase)) {
-      throw new TypeError(`fastify-zero-downtime: addCleanup phase must be one of ${CLEANUP_PHASES.join(', ')}, got ${JSON.stringify(phase)}`)
+      throw invalidArgument('addCleanup phase', `one of ${CLEANUP_PHASES.join(', ')}`, phase)
     }
-    if (typeof name !== 'string' || name === '') {
-      throw new TypeError('fastify-zero-downtime: addCleanup name must be a non-empty string')
-    }
-    if (typeof fn !== 'function') {
-      throw new TypeError(`fastify-zero-downtime: addCleanup "${name}" needs a function`)
-    }
+    nonEmptyString(name, 'addCleanup name')
+    callback(fn, `addCleanup "${name}" fn`)
     const item = { phase, name, fn, timeoutMs: durationMs(timeoutMs, `addCleanup "${name}" timeoutMs`) ?? this.#defaultTimeoutMs }
     const running = this.#started.get(phase)
     if (running === undefined) {
@@ -79,7 +76,7 @@ export class CleanupRegistry {
       // Only `consumers` is started yet open: stop this one now, with the others.
       running.push(this.#start(item, Infinity))
     } else {
-      throw new Error(`fastify-zero-downtime: addCleanup("${phase}", "${name}") refused: the ${phase} cleanup has already run in this drain; close it yourself`)
+      throw new errorCodes.FST_ZD_CLEANUP_REFUSED(`addCleanup("${phase}", "${name}") refused: the ${phase} cleanup has already run in this drain; close it yourself`)
     }
   }
 

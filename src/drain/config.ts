@@ -5,6 +5,7 @@
  */
 import { timingBudget, type TimingBudget } from '../budget.js'
 import { ENV, readSecondsAsMs } from '../env.js'
+import { errorCodes } from '../errors.js'
 import { invalid, isPlainObject, milliseconds, rejectUnknownKeys } from '../options.js'
 
 /** What the user may pass as `drain` in the plugin options (all optional, milliseconds). */
@@ -117,7 +118,7 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
   if (!budget.fits) {
     // A drain that cannot fit is cut by SIGKILL mid-request on every rollout:
     // refuse to start so the deploy fails loudly instead.
-    throw new Error(`fastify-zero-downtime: ${String(budget.problem)} (options: drain.delayMs, drain.requestTimeoutMs, drain.cleanupTimeoutMs, drain.marginMs; env: ${ENV.gracePeriodSeconds}, ${ENV.preStopSleepSeconds})`)
+    throw new errorCodes.FST_ZD_BUDGET_EXCEEDED(`${String(budget.problem)} (options: drain.delayMs, drain.requestTimeoutMs, drain.cleanupTimeoutMs, drain.marginMs; env: ${ENV.gracePeriodSeconds}, ${ENV.preStopSleepSeconds})`)
   }
   return Object.freeze({
     delayMs,

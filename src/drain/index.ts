@@ -9,6 +9,6 @@ export {
   type GoAwayListener, type EventStreamSink, type EndEventStreamOptions, type ClosableWebSocket
 } from './long-lived.js'
 export {
-  installDrain, drainControllerOf, kDrainController, PROMPT_DRAIN,
+  installDrain, PROMPT_DRAIN,
   type DrainController, type DrainReport, type DrainRunOptions, type DrainProgress
 } from './sequence.js'

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { describeError } from '../health/scrub.js'
-import { durationMs, invalidValue } from '../options.js'
+import { callback, durationMs, invalidArgument } from '../options.js'
 
 export type GoAwayListener = () => void | Promise<void>
 
@@ -25,7 +25,7 @@ export class GoAwayRegistry {
    * drain started is told to go away on the next tick.
    */
   on (fn: GoAwayListener): () => void {
-    if (typeof fn !== 'function') throw new TypeError('fastify-zero-downtime: onGoAway needs a function')
+    callback(fn, 'onGoAway() listener')
     if (this.#fired) {
       setImmediate(() => { this.#call(fn) })
       return () => {}
@@ -80,10 +80,10 @@ export function endEventStream (sink: EventStreamSink, options: EndEventStreamOp
   // The client's reconnection timer takes digits only; a line break in the
   // event name would start another SSE field.
   if (!Number.isInteger(durationMs(retryMs, 'endEventStream option "retryMs"', true))) {
-    throw invalidValue('endEventStream option "retryMs"', 'a whole number of milliseconds', retryMs)
+    throw invalidArgument('endEventStream option "retryMs"', 'a whole number of milliseconds', retryMs)
   }
   if (typeof event !== 'string' || event === '' || /[\r\n]/.test(event)) {
-    throw invalidValue('endEventStream option "event"', 'a non-empty string on one line', event)
+    throw invalidArgument('endEventStream option "event"', 'a non-empty string on one line', event)
   }
   const lines = data.split(/\r?\n/).map((line) => `data: ${line}`).join('\n')
   sink.write(`retry: ${retryMs}\nevent: ${event}\n${lines}\n\n`)

@@ -102,13 +102,6 @@ export interface DrainProgress extends ConnectionStats {
   readonly cut: number
 }
 
-/** Where `listen()` finds the controller of an app (the public face is `app.zeroDowntime`). */
-export const kDrainController = Symbol.for('fastify-zero-downtime.drain')
-
-export function drainControllerOf (app: FastifyInstance): DrainController | undefined {
-  return (app as unknown as Record<symbol, DrainController | undefined>)[kDrainController]
-}
-
 interface HttpRun {
   readonly t: Timeline
   readonly reason: string
@@ -320,6 +313,5 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     },
     config
   }
-  app.decorate(kDrainController, controller)
   return controller
 }

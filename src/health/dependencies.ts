@@ -4,12 +4,14 @@
  * the client itself or a function returning the current one (for apps that
  * replace a connection after a broker restart).
  */
+import { invalidArgument, kindOf } from '../options.js'
 import type { CheckContext, CheckSpec } from './types.js'
 
 /** ioredis states in which a command would only wait in the offline queue. */
 const REDIS_DOWN = new Set(['reconnecting', 'close', 'end'])
 
-type Target<T> = T | (() => T | undefined)
+/** A client, or a function returning the current one (undefined while there is none: the check fails). */
+export type CheckTarget<T> = T | (() => T | undefined)
 
 /** A `pg` Pool or Client (anything with `query({ text, query_timeout })`). */
 export interface PgQueryable {
@@ -35,7 +37,7 @@ export interface AmqpChannelLike {
 /** Settings a built-in check lets you override (`critical`, `timeoutMs`, ...). */
 export type CheckOverrides = Omit<CheckSpec, 'check'>
 
-function resolveTarget<T> (target: Target<T>, what: string): T {
+function resolveTarget<T> (target: CheckTarget<T>, what: string): T {
   const value = typeof target === 'function' ? (target as () => T | undefined)() : target
   if (value === undefined || value === null) throw new Error(`no ${what} to check`)
   return value
@@ -47,7 +49,7 @@ function spec (componentType: string, overrides: CheckOverrides | undefined, che
 
 function requireTarget (target: unknown, factory: string, expected: string): void {
   if (typeof target !== 'function' && (typeof target !== 'object' || target === null)) {
-    throw new TypeError(`fastify-zero-downtime: ${factory}() needs ${expected} (or a function returning one), got ${target === null ? 'null' : typeof target}`)
+    throw invalidArgument(`${factory}() target`, `${expected} (or a function returning one)`, target, kindOf)
   }
 }
 
@@ -56,7 +58,7 @@ function requireTarget (target: unknown, factory: string, expected: string): voi
  * timeout as `query_timeout`, so a hung server makes pg release (and a Pool
  * discard) the connection instead of leaking one per run.
  */
-export function pgCheck (target: Target<PgQueryable>, overrides?: CheckOverrides): CheckSpec {
+export function pgCheck (target: CheckTarget<PgQueryable>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'pgCheck', 'a pg Pool or Client')
   return spec('datastore', overrides, async ({ timeoutMs }: CheckContext) => {
     await resolveTarget(target, 'Postgres client').query({ text: 'SELECT 1', query_timeout: timeoutMs })
@@ -70,7 +72,7 @@ export function pgCheck (target: Target<PgQueryable>, overrides?: CheckOverrides
  * A client still making its first connection gets its PING queued (bounded by
  * the check's timeout), so a pod is ready as soon as Redis answers.
  */
-export function redisCheck (target: Target<RedisPingable>, overrides?: CheckOverrides): CheckSpec {
+export function redisCheck (target: CheckTarget<RedisPingable>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'redisCheck', 'an ioredis client')
   return spec('datastore', overrides, async () => {
     const client = resolveTarget(target, 'Redis client')
@@ -88,7 +90,7 @@ export function redisCheck (target: Target<RedisPingable>, overrides?: CheckOver
  * requires in every vhost (a passive declare of a missing exchange would
  * close the app's channel, so only that one is safe).
  */
-export function amqpCheck (target: Target<AmqpConnectionLike | AmqpChannelLike>, overrides?: CheckOverrides): CheckSpec {
+export function amqpCheck (target: CheckTarget<AmqpConnectionLike | AmqpChannelLike>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'amqpCheck', 'an amqplib connection or channel')
   return spec('component', overrides, async () => {
     const client = resolveTarget(target, 'AMQP connection')

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
-import type { ResolvedConfig } from '../config.js'
+import type { ResolvedConfig } from '../plugin-options.js'
 import { exemptFromShedding } from '../pressure/index.js'
 import { HEALTH_JSON, liveness, readiness, single, startup, type ProbeAnswer, type ProbeState, type ReportQuery } from './report.js'
 import { trusted } from './trust.js'

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { performance } from 'node:perf_hooks'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { describeError, scrub } from './scrub.js'
 import type { CheckResult, HealthStatus, ResolvedCheck } from './types.js'
 
@@ -65,16 +65,19 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
   readonly #checks: readonly ResolvedCheck[]
   readonly #log: RunnerLogger
   readonly #results = new Map<string, CheckResult>()
-  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #clock: Clock
+  /** Cancels of the pending refresh timers. */
+  readonly #timers = new Set<() => void>()
   readonly #inflight = new Set<AbortController>()
   #started: Promise<void> | undefined
   #stopped = false
 
-  constructor (checks: readonly ResolvedCheck[], log: RunnerLogger) {
+  constructor (checks: readonly ResolvedCheck[], log: RunnerLogger, clock: Clock = SYSTEM_CLOCK) {
     super()
     this.#checks = checks
     this.#log = log
-    const time = new Date().toISOString()
+    this.#clock = clock
+    const time = clock.isoNow()
     for (const check of checks) {
       this.#results.set(check.name, Object.freeze({ name: check.name, status: 'fail', latencyMs: 0, time, output: 'not checked yet', pending: true }))
     }
@@ -101,45 +104,45 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
   /** Stops refreshing and abandons runs in flight; results stay as they were. */
   stop (): void {
     this.#stopped = true
-    for (const timer of this.#timers) clearTimeout(timer)
+    for (const cancel of this.#timers) cancel()
     this.#timers.clear()
     for (const controller of this.#inflight) controller.abort(new Error('health checks stopped'))
   }
 
   #schedule (check: ResolvedCheck): void {
     if (this.#stopped) return
-    const timer = setTimeout(() => {
-      void this.#run(check).then(() => { if (!this.#stopped) timer.refresh() })
-    }, check.intervalMs)
     // Refresh timers must never keep a process alive that is otherwise done.
-    timer.unref()
-    this.#timers.add(timer)
+    const cancel = this.#clock.after(check.intervalMs, () => {
+      this.#timers.delete(cancel)
+      void this.#run(check).then(() => { this.#schedule(check) })
+    }, false)
+    this.#timers.add(cancel)
   }
 
   async #run (check: ResolvedCheck): Promise<void> {
     const controller = new AbortController()
     this.#inflight.add(controller)
-    const begin = performance.now()
-    let timeout: NodeJS.Timeout | undefined
+    const begin = this.#clock.now()
+    let cancelTimeout = (): void => {}
     const outcome = await new Promise<Outcome>((resolve) => {
-      // Not unref'ed: `await app.ready()` in a script must not exit while a check hangs.
-      timeout = setTimeout(() => { resolve(fail(`timed out after ${check.timeoutMs} ms`)) }, check.timeoutMs)
+      // Kept alive: `await app.ready()` in a script must not exit while a check hangs.
+      cancelTimeout = this.#clock.after(check.timeoutMs, () => { resolve(fail(`timed out after ${check.timeoutMs} ms`)) }, true)
       controller.signal.addEventListener('abort', () => { resolve(fail('health checks stopped')) }, { once: true })
-      // The constructor turns a synchronous throw into a rejection, so no check can crash the process.
-      new Promise((resolveCheck) => { resolveCheck(check.check({ signal: controller.signal, timeoutMs: check.timeoutMs })) })
+      // Called from a then callback, a synchronous throw becomes a rejection: no check can crash the process.
+      Promise.resolve().then(() => check.check({ signal: controller.signal, timeoutMs: check.timeoutMs }))
         .then((value) => { resolve(interpret(value)) }, (err: unknown) => { resolve(fail(describeError(err))) })
     })
-    clearTimeout(timeout)
+    cancelTimeout()
     this.#inflight.delete(controller)
     // Tell a check that lost the race to its timeout to give up its I/O.
     if (!controller.signal.aborted) controller.abort(new Error(`health check "${check.name}" timed out or finished`))
     if (this.#stopped) return
-    const latencyMs = Math.round((performance.now() - begin) * 100) / 100
+    const latencyMs = Math.round((this.#clock.now() - begin) * 100) / 100
     const result: CheckResult = Object.freeze({
       name: check.name,
       status: outcome.status,
       latencyMs,
-      time: new Date().toISOString(),
+      time: this.#clock.isoNow(),
       ...(outcome.output === undefined ? {} : { output: outcome.output }),
       pending: false
     })

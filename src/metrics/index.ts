@@ -12,6 +12,7 @@
  * connection string, and labels end up in every dashboard and alert.
  */
 import type { DrainProgress } from '../drain/index.js'
+import { errorCodes } from '../errors.js'
 import type { CheckResult } from '../health/types.js'
 import { LIFECYCLE_STATES, type LifecycleState } from '../lifecycle.js'
 import type { ResolvedMetrics } from './options.js'
@@ -49,7 +50,7 @@ async function loadPromClient (): Promise<PromClient> {
     // prom-client is CommonJS: named exports when Node detects them, else under default.
     return typeof mod.Gauge === 'function' ? mod : mod.default as PromClient
   } catch (err) {
-    throw new Error('fastify-zero-downtime: option "metrics" needs prom-client: npm install prom-client', { cause: err })
+    throw new errorCodes.FST_ZD_PROM_CLIENT_MISSING('option "metrics" needs prom-client: npm install prom-client', { cause: err })
   }
 }
 
@@ -58,7 +59,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   const { registry } = config
   const taken = METRIC_NAMES.filter((name) => registry.getSingleMetric(name) !== undefined)
   if (taken.length > 0) {
-    throw new TypeError(`fastify-zero-downtime: option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
+    throw new errorCodes.FST_ZD_METRICS_CONFLICT(`option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
   }
   const { Counter, Gauge } = await loadPromClient()
   const registers = [registry as never]

@@ -15,7 +15,8 @@
  */
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
-import type { ResolvedPressure } from '../config.js'
+import type { ResolvedPressure } from '../plugin-options.js'
+import { errorCodes } from '../errors.js'
 import type { Measurement } from '../health/report.js'
 
 /**
@@ -38,7 +39,7 @@ const NONE: PressureMonitor = Object.freeze({ measurements: () => [], shed: () =
 export async function installPressure (app: FastifyInstance, config: ResolvedPressure | false): Promise<PressureMonitor> {
   if (config === false) return NONE
   if (app.hasDecorator('isUnderPressure')) {
-    throw new TypeError('fastify-zero-downtime: @fastify/under-pressure is already registered on this instance; pass option "pressure: false" to keep yours (probes stay exempt from it), or remove it and configure "pressure"')
+    throw new errorCodes.FST_ZD_PRESSURE_CONFLICT('@fastify/under-pressure is already registered on this instance; pass option "pressure: false" to keep yours (probes stay exempt from it), or remove it and configure "pressure"')
   }
   // Counted where under-pressure sheds, so requests it lets through pay nothing.
   let shed = 0

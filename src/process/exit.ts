@@ -4,8 +4,6 @@
  * (signals.ts, whose `end` parameter defaults to `processEnd`): tests inject
  * another. Nothing else in the package exits.
  */
-import type { DrainConfig } from '../drain/index.js'
-
 export interface ProcessEnd {
   /** Ends with an exit code: `listen()`, and a drain that was not clean. */
   readonly exit: (code: number) => void
@@ -21,18 +19,3 @@ export const processEnd: ProcessEnd = Object.freeze({
   exit: (code: number) => { process.exit(code) },
   raise: (signal: NodeJS.Signals) => { process.kill(process.pid, signal) }
 })
-
-/**
- * Share of the margin left between the last-resort exit and SIGKILL: the
- * drain's own deadline already ends HTTP and cleanup a full margin before it.
- */
-const GUARD_MARGIN_SHARE = 0.5
-
-/**
- * When, after the signal, the process must end whatever the drain is doing:
- * the drain bounds HTTP and its cleanups, but not the app's own onClose
- * hooks; one that hangs must not hold the pod until SIGKILL.
- */
-export function lastResortMs (config: DrainConfig): number {
-  return config.gracePeriodMs - config.preStopSleepMs - config.marginMs * GUARD_MARGIN_SHARE
-}

@@ -11,7 +11,7 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname } from 'node:path'
 import type { DrainConfig } from '../drain/index.js'
-import { lastResortMs } from './exit.js'
+import { WARNING_CODES } from '../errors.js'
 
 export interface CommandLine {
   /** `process.argv`: `[node, script]` once fastify-cli has parsed it. */
@@ -44,13 +44,12 @@ export function fastifyStartCloseGraceDelayMs (commandLine: CommandLine = PROCES
 
 /** Warns at startup (shown with `logger: false` too) when `fastify start` would exit before the drain ends. */
 export function warnShortCloseGraceDelay (config: DrainConfig, delayMs = fastifyStartCloseGraceDelayMs()): void {
-  const drainMs = config.httpDeadlineMs + config.cleanupTimeoutMs
+  const { drainEndMs: drainMs, lastResortMs: suggestedMs } = config.budget
   if (delayMs === undefined || delayMs >= drainMs) return
-  const suggestedMs = lastResortMs(config)
   process.emitWarning(
     `fastify start exits ${delayMs} ms after SIGTERM (--close-grace-delay), but the drain may take up to ${drainMs} ms ` +
     '(its HTTP deadline plus cleanup): in-flight requests would be cut and the cleanups skipped. ' +
     `Start it with --close-grace-delay ${suggestedMs} (or FASTIFY_CLOSE_GRACE_DELAY=${suggestedMs}).`,
-    { type: 'FastifyZeroDowntimeWarning', code: 'FZD_CLOSE_GRACE_DELAY' }
+    { type: 'FastifyZeroDowntimeWarning', code: WARNING_CODES.FST_ZD_CLOSE_GRACE_DELAY }
   )
 }

@@ -12,9 +12,11 @@
  */
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
-import { drainControllerOf } from '../drain/index.js'
+import { errorCodes } from '../errors.js'
 import { loggableError } from '../health/scrub.js'
-import { lastResortMs, processEnd } from './exit.js'
+import { callback, invalid } from '../options.js'
+import { drainControllerOf } from '../plugin.js'
+import { processEnd } from './exit.js'
 import { runOptionsFor } from './signals.js'
 
 export interface ListenOptions extends Omit<FastifyListenOptions, 'signal'> {
@@ -33,7 +35,7 @@ const never = async (): Promise<never> => await new Promise<never>(() => {})
 
 export async function listen (app: FastifyInstance, options: ListenOptions = {}): Promise<ListenHandle> {
   const { exit = processEnd.exit, ...listenOptions } = options
-  if (typeof exit !== 'function') throw new TypeError('fastify-zero-downtime: listen option "exit" must be a function')
+  callback(exit, 'exit', 'a function (code) => void', invalid)
   let exited = false
   const end = (code: number): void => {
     if (exited) return
@@ -46,10 +48,13 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
   // Loads the plugins without starting (a timing budget that cannot fit is
   // refused here); the startup checks run in app.ready() below.
   await app.after()
-  const drain = drainControllerOf(app)
-  if (drain === undefined) {
-    throw new TypeError('fastify-zero-downtime: listen() needs the plugin: await app.register(zeroDowntime) on the root instance first')
+  // What users have (app.zeroDowntime) runs the drain; only a second signal
+  // needs what they do not: cutting the connections left.
+  const cutter = drainControllerOf(app)
+  if (cutter === undefined) {
+    throw new errorCodes.FST_ZD_PLUGIN_REQUIRED('listen() needs the plugin: await app.register(zeroDowntime) on the root instance first (listen and the plugin from the same build: both imported, or both required)')
   }
+  const handle = app.zeroDowntime
   let listening: Promise<string> | undefined
   let stopping = false
 
@@ -63,12 +68,12 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     // and Node exits 0 by itself.
     skip: ['beforeExit'],
     onSecondSignal (signal) {
-      drain.abort(`second ${signal}`)
+      cutter.abort(`second ${signal}`)
       end(1)
     },
     onSecondError (err) {
       app.log.error({ error: loggableError(err) }, 'second uncaught error while draining')
-      drain.abort('second uncaught error')
+      cutter.abort('second uncaught error')
       end(1)
     }
   }, async ({ signal, err }) => {
@@ -78,13 +83,13 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     if (err !== undefined) app.log.error({ error: loggableError(err) }, 'uncaught error: draining without delay')
     // Last resort, ref'ed on purpose: the drain bounds HTTP and its cleanups,
     // but not the app's own onClose hooks.
-    const guardMs = lastResortMs(drain.config)
+    const guardMs = handle.config.drain.budget.lastResortMs
     const guard = setTimeout(() => {
       app.log.error({ drain: 'exit' }, `drain still running ${guardMs} ms after it started: exiting before SIGKILL`)
       end(1)
     }, guardMs)
     const reason = signal ?? (err !== undefined ? 'uncaught error' : 'close() called')
-    const report = await drain.drain(reason, err !== undefined ? { delayMs: 0 } : runOptionsFor(signal))
+    const report = await handle.drain(reason, err !== undefined ? { delayMs: 0 } : runOptionsFor(signal))
     clearTimeout(guard)
     end(err === undefined && report.clean ? 0 : 1)
     // Never settle: close-with-grace would call process.exit itself.

@@ -22,7 +22,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { PROMPT_DRAIN, type DrainController, type DrainRunOptions } from '../drain/index.js'
-import { lastResortMs, processEnd, type ProcessEnd } from './exit.js'
+import { processEnd, type ProcessEnd } from './exit.js'
 
 export const TERMINATION_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
@@ -89,7 +89,7 @@ export function ownSignals (app: FastifyInstance, drain: DrainController, end: P
   }
 
   async function own (signal: NodeJS.Signals, options: DrainRunOptions): Promise<void> {
-    const afterMs = lastResortMs(drain.config)
+    const afterMs = drain.config.budget.lastResortMs
     // Ref'ed, and left armed once the signal is raised again: if an app's
     // handler swallows it, this still ends the process before SIGKILL.
     const guard = setTimeout(() => {

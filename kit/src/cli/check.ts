@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Recorder } from '../loadtest/accounting.js'
-import { Timeline } from '../loadtest/events.js'
+import { ClusterEventLog } from '../loadtest/events.js'
 import { command, numberFlag, UsageError } from '../loadtest/flags.js'
 import type { Load } from '../loadtest/http-client.js'
 import { clusterRollout, type KubectlTarget } from '../loadtest/kubectl.js'
@@ -79,7 +79,7 @@ export async function check (argv: string[], io: Io): Promise<number> {
     const steadyMs = ms('steady-seconds')
     const requestTimeoutMs = ms('request-timeout-seconds')
     await prepareOut(f.out)
-    const timeline = new Timeline()
+    const timeline = new ClusterEventLog()
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     const port = Number(url.port === '' ? 80 : url.port)
     const runs = scenarios.map((scenario) => ({ scenario, recorder: new Recorder(() => timeline.now()) }))

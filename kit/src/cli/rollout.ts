@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
   parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
-} from '../loadtest/config.js'
+} from '../loadtest/cluster-spec.js'
 import { command, numberFlag, UsageError } from '../loadtest/flags.js'
 import { HaproxyBalancer } from '../loadtest/haproxy.js'
 import { NginxBalancer } from '../loadtest/nginx.js'

@@ -4,7 +4,7 @@
  * file per concern; each reports a rule id, the object and field, why it
  * matters and the fix.
  */
-import { DEFAULTS, DRAIN_DEFAULTS } from 'fastify-zero-downtime'
+import { DEFAULTS, DRAIN_DEFAULTS, errorCodes } from 'fastify-zero-downtime'
 import { createContext } from './context.js'
 import { formatPath, objectRef } from './object.js'
 import { RULES } from './rules/index.js'
@@ -34,23 +34,23 @@ export const LINT_DEFAULTS: LintOptions = Object.freeze({
 
 const DURATION_KEYS = ['requestTimeoutMs', 'checkTimeoutMs', 'cleanupTimeoutMs', 'marginMs', 'drainDelayMs', 'keepAliveTimeoutMs'] as const
 
-/** Validates lint options once into a frozen config; TypeError naming the option otherwise. */
+/** Validates lint options once into a frozen config; a coded TypeError (see the plugin's docs/errors.md) naming the option otherwise. */
 export function resolveLintOptions (input: Partial<LintOptions> = {}): LintOptions {
   for (const key of Object.keys(input)) {
-    if (key !== 'disable' && !(DURATION_KEYS as readonly string[]).includes(key)) throw new TypeError(`lint: unknown option "${key}"`)
+    if (key !== 'disable' && !(DURATION_KEYS as readonly string[]).includes(key)) throw new errorCodes.FST_ZD_UNKNOWN_OPTION(`unknown lint option "${key}" (known: ${[...DURATION_KEYS, 'disable'].join(', ')})`)
   }
   const resolved: Record<string, unknown> = { ...LINT_DEFAULTS }
   for (const key of DURATION_KEYS) {
     const value = input[key]
     if (value === undefined) continue
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`lint: option "${key}" must be a non-negative number of milliseconds, got ${String(value)}`)
+      throw new errorCodes.FST_ZD_INVALID_OPTION(`lint option "${key}" must be a non-negative number of milliseconds, got ${String(value)}`)
     }
     resolved[key] = value
   }
   const known = new Set(RULES.map((r) => r.meta.id))
   for (const id of input.disable ?? []) {
-    if (!known.has(id)) throw new TypeError(`lint: option "disable" names an unknown rule "${id}" (known: ${[...known].join(', ')})`)
+    if (!known.has(id)) throw new errorCodes.FST_ZD_INVALID_OPTION(`lint option "disable" names an unknown rule "${id}" (known: ${[...known].join(', ')})`)
   }
   resolved.disable = Object.freeze([...(input.disable ?? [])])
   return Object.freeze(resolved) as unknown as LintOptions

@@ -5,14 +5,14 @@
  * pods deleted only while at least replicas - maxUnavailable pods are
  * available (ready for minReadySeconds).
  */
-import { resolveStrategyCounts, type ClusterSpec } from './config.js'
+import { resolveStrategyCounts, type ClusterSpec } from './cluster-spec.js'
 import type { Balancer, Endpoint } from './balancer.js'
-import type { Timeline } from './events.js'
+import type { ClusterEventLog } from './events.js'
 import { freePort, Pod } from './pod.js'
 
 export class Cluster {
   readonly spec: ClusterSpec
-  readonly timeline: Timeline
+  readonly timeline: ClusterEventLog
   readonly balancer: Balancer
   readonly pods: Pod[] = []
   readonly #readySince = new Map<Pod, number>()
@@ -22,7 +22,7 @@ export class Cluster {
   #serial = 0
   #closed = false
 
-  constructor (spec: ClusterSpec, timeline: Timeline, balancer: Balancer) {
+  constructor (spec: ClusterSpec, timeline: ClusterEventLog, balancer: Balancer) {
     this.spec = spec
     this.timeline = timeline
     this.balancer = balancer

@@ -1,5 +1,5 @@
 /**
- * The run's timeline: every pod and rollout event with its time since the run
+ * The run's event log (its timeline): every pod and rollout event with its time since the run
  * started, so each failed request can be placed relative to what the cluster
  * was doing at that moment.
  */
@@ -17,7 +17,7 @@ export interface TimelineEvent {
   readonly detail?: string
 }
 
-export class Timeline {
+export class ClusterEventLog {
   readonly #start = performance.now()
   readonly events: TimelineEvent[] = []
 

@@ -14,7 +14,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import type { Protocol } from './config.js'
+import type { Protocol } from './cluster-spec.js'
 import { freePort, LOOPBACK } from './pod.js'
 import { startProxy } from './proxy-process.js'
 

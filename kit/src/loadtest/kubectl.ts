@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Timeline } from './events.js'
+import type { ClusterEventLog } from './events.js'
 
 export interface KubectlTarget {
   readonly kubectl: string
@@ -33,7 +33,7 @@ export async function kubectl (t: KubectlTarget, args: readonly string[]): Promi
 interface PodList { items: Array<{ metadata: { name: string, deletionTimestamp?: string, labels?: Record<string, string> } }> }
 
 /** Runs the rollout and resolves when it is complete and no pod is terminating. */
-export async function clusterRollout (t: KubectlTarget, timeline: Timeline): Promise<void> {
+export async function clusterRollout (t: KubectlTarget, timeline: ClusterEventLog): Promise<void> {
   const deadline = Date.now() + t.timeoutMs
   const labels = JSON.parse(await kubectl(t, ['get', 'deployment', t.deployment, '-o', 'jsonpath={.spec.selector.matchLabels}'])) as Record<string, string>
   const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')

@@ -7,9 +7,9 @@ import { request } from 'node:http'
 import { connect as connectH2 } from 'node:http2'
 import { createServer } from 'node:net'
 import { ENV } from 'fastify-zero-downtime'
-import type { PodSpec, Protocol } from './config.js'
+import type { PodSpec, Protocol } from './cluster-spec.js'
 import { stoppedReport, type ConnectionEndings } from './endings.js'
-import type { Timeline } from './events.js'
+import type { ClusterEventLog } from './events.js'
 
 export const LOOPBACK = '127.0.0.1'
 
@@ -73,7 +73,7 @@ export class Pod {
   /** Resolves when the process has exited. */
   readonly done: Promise<void>
   readonly #spec: PodSpec
-  readonly #timeline: Timeline
+  readonly #timeline: ClusterEventLog
   readonly #child: ChildProcess
   readonly #onChange: () => void
   readonly #timers = new Set<NodeJS.Timeout>()
@@ -81,7 +81,7 @@ export class Pod {
   #successes = 0
   #failures = 0
 
-  constructor (name: string, version: string, port: number, spec: PodSpec, timeline: Timeline, onChange: () => void) {
+  constructor (name: string, version: string, port: number, spec: PodSpec, timeline: ClusterEventLog, onChange: () => void) {
     this.name = name
     this.version = version
     this.port = port

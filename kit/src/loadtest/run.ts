@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { percentile, Recorder, type Counts, type FailureRecord } from './accounting.js'
 import { L4Balancer, type Balancer, type BalancerStats } from './balancer.js'
 import { Cluster } from './cluster.js'
-import type { ClusterSpec } from './config.js'
-import { Timeline, type TimelineEvent } from './events.js'
+import type { ClusterSpec } from './cluster-spec.js'
+import { ClusterEventLog, type TimelineEvent } from './events.js'
 import { podEndings, type PodEndings } from './endings.js'
 import type { Load } from './http-client.js'
 import { LOOPBACK } from './pod.js'
@@ -65,7 +65,7 @@ export interface RunResult {
 const PROGRESS_MS = 500
 
 export async function runScenario (spec: RunSpec): Promise<RunResult> {
-  const timeline = new Timeline()
+  const timeline = new ClusterEventLog()
   const cluster: ClusterSpec = spec.scenario.preStopSleepMs === undefined
     ? spec.cluster
     : { ...spec.cluster, pod: { ...spec.cluster.pod, preStopSleepMs: spec.scenario.preStopSleepMs } }
@@ -112,7 +112,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: Timeline, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[]
+  timeline: ClusterEventLog, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[]
 }): RunResult {
   const { recorder, timeline, error } = r
   const result: RunResult = {

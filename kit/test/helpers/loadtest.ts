@@ -1,7 +1,6 @@
 // Shared by the load-test kit's tests: the fixture replica, fast simulation
 // flags, captured command output and the JSON report reader.
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { ReportFile } from '../../src/loadtest/report.js'
@@ -22,8 +21,9 @@ export function io (tty = false) {
   return { stdout, stderr, out: () => out, err: () => err }
 }
 
-export async function outDir (): Promise<string> {
-  return await mkdtemp(join(tmpdir(), 'fzd-loadtest-'))
+/** A report folder of the test's own, removed with it (tap's `t.testdir`). */
+export async function outDir (t: { testdir: () => string }): Promise<string> {
+  return t.testdir()
 }
 
 export async function report (dir: string): Promise<ReportFile> {

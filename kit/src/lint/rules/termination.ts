@@ -47,7 +47,7 @@ export const prestopTooShort: Rule = {
   meta: {
     id: 'prestop-too-short',
     severity: 'warning',
-    why: `Endpoint removal needs about 1 s to reach kube-proxy and several seconds for some ingress controllers; a shorter preStop lets SIGTERM close the listener while new connections still arrive.`,
+    why: 'Endpoint removal needs about 1 s to reach kube-proxy and several seconds for some ingress controllers; a shorter preStop lets SIGTERM close the listener while new connections still arrive.',
     fix: `Sleep at least ${MIN_PRESTOP_SECONDS} s (5 in k8s/base), and raise terminationGracePeriodSeconds by the same amount.`
   },
   check (ctx, report) {

@@ -5,11 +5,11 @@
  * default that drops requests later.
  */
 import type { FastifyRequest } from 'fastify'
-import type { DrainOptions } from './drain/index.js'
+import { resolveDrainConfig, type DrainConfig, type DrainOptions } from './drain/index.js'
 import { fromLoopback, type DetailPolicy } from './health/trust.js'
 import { resolveMetrics, type MetricsOptions, type ResolvedMetrics } from './metrics/options.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
-import { describe, invalid, isPlainObject, limitOrFalse, MAX_TIMER_MS, milliseconds, rejectUnknownKeys, wholeSeconds } from './options.js'
+import { boolean, callback, describe, invalid, isPlainObject, limitOrFalse, MAX_TIMER_MS, milliseconds, nonEmptyString, oneOf, refusedOption, rejectUnknownKeys, wholeSeconds } from './options.js'
 
 export interface ProbePathsOptions {
   /** Liveness paths (default `['/health', '/livez']`). */
@@ -121,6 +121,8 @@ export interface ResolvedConfig {
   readonly probeRetryAfterSeconds: number
   readonly probeDetail: DetailPolicy
   readonly metrics: ResolvedMetrics | false
+  /** The drain's timings and its timing budget (checked against the grace period at registration). */
+  readonly drain: DrainConfig
 }
 
 /** Check names end up in URLs (`/ready/<name>`) and health+json keys (`<name>:responseTime`). */
@@ -140,30 +142,15 @@ const SPEC_KEYS = new Set(['check', 'critical', 'liveness', 'timeoutMs', 'interv
 const PATH_KEYS = new Set(['liveness', 'readiness', 'startup'])
 const PRESSURE_KEYS = new Set(Object.keys(DEFAULTS.pressure))
 
-function boolean (value: unknown, option: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw invalid(option, 'true or false', value)
-  return value
-}
-
-function oneOf<T extends string> (value: unknown, option: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback
-  if (!allowed.includes(value as T)) throw invalid(option, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value)
-  return value as T
-}
-
 function resolveCheck (name: string, input: unknown, option: string, timeoutMs: number, intervalMs: number): ResolvedCheck {
   const spec: Record<string, unknown> = typeof input === 'function' ? { check: input } : (input as Record<string, unknown>)
   if (!isPlainObject(spec)) throw invalid(option, 'a function or an object { check, critical?, liveness?, timeoutMs?, intervalMs?, componentType? }', input)
   rejectUnknownKeys(spec, SPEC_KEYS, `${option}.`)
-  if (typeof spec.check !== 'function') throw invalid(`${option}.check`, 'a function', spec.check)
-  const componentType = spec.componentType ?? DEFAULTS.componentType
-  if (typeof componentType !== 'string' || componentType.trim() === '') {
-    throw invalid(`${option}.componentType`, 'a non-empty string', componentType)
-  }
+  const check = callback<CheckFunction>(spec.check, `${option}.check`, 'a function', invalid)
+  const componentType = nonEmptyString(spec.componentType ?? DEFAULTS.componentType, `${option}.componentType`, invalid)
   return Object.freeze({
     name,
-    check: spec.check as CheckFunction,
+    check,
     critical: boolean(spec.critical, `${option}.critical`, DEFAULTS.critical),
     liveness: boolean(spec.liveness, `${option}.liveness`, DEFAULTS.liveness),
     timeoutMs: milliseconds(spec.timeoutMs, `${option}.timeoutMs`) ?? timeoutMs,
@@ -193,8 +180,8 @@ function resolveChecks (input: unknown, timeoutMs: number, intervalMs: number): 
     }
     // Probe URLs are matched case-insensitively by some proxies; "DB" and "db" would be ambiguous.
     const key = name.toLowerCase()
-    if (RESERVED_NAMES.has(key)) throw new TypeError(`fastify-zero-downtime: check name "${name}" is reserved (option "${option}")`)
-    if (seen.has(key)) throw new TypeError(`fastify-zero-downtime: duplicate check name "${name}" (option "${option}")`)
+    if (RESERVED_NAMES.has(key)) throw refusedOption(`check name "${name}" is reserved (option "${option}")`)
+    if (seen.has(key)) throw refusedOption(`duplicate check name "${name}" (option "${option}")`)
     seen.add(key)
     return resolveCheck(name, spec, option, timeoutMs, intervalMs)
   })
@@ -226,7 +213,7 @@ function resolvePaths (input: unknown): ResolvedPaths {
   const seen = new Set<string>()
   for (const [probe, list] of Object.entries(paths)) {
     for (const path of list) {
-      if (seen.has(path)) throw new TypeError(`fastify-zero-downtime: option "paths.${probe}" repeats the path ${JSON.stringify(path)} already used by a probe`)
+      if (seen.has(path)) throw refusedOption(`option "paths.${probe}" repeats the path ${JSON.stringify(path)} already used by a probe`)
       seen.add(path)
     }
   }
@@ -252,18 +239,20 @@ function resolvePressure (input: unknown): ResolvedPressure | false {
 
 function resolveProbeDetail (value: unknown): DetailPolicy {
   if (value === undefined) return fromLoopback
-  if (typeof value !== 'function') throw invalid('probeDetail', 'a function (request) => boolean telling whether the caller may see probe detail', value)
-  return value as DetailPolicy
+  return callback<DetailPolicy>(value, 'probeDetail', 'a function (request) => boolean telling whether the caller may see probe detail', invalid)
 }
 
-/** Validates the plugin options (all but `drain`, which the drain validates) into a frozen config. */
-export function resolveConfig (input: unknown): ResolvedConfig {
+/**
+ * Validates the plugin options into one frozen config, the drain's included;
+ * `env` gives the pod's termination budget (see env.ts).
+ */
+export function resolveConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const opts = input ?? {}
   if (!isPlainObject(opts)) throw invalid('options', OPTIONS_EXPECTED, input)
   rejectUnknownKeys(opts, TOP_KEYS, '', FASTIFY_REGISTER_KEYS)
   // Silently serving the probes somewhere else than asked would fail every
   // probe of the pod, so a prefix is refused rather than ignored.
-  if (opts.prefix !== undefined && opts.prefix !== '') throw new TypeError(`fastify-zero-downtime: ${PREFIX_REFUSED}, got ${describe(opts.prefix)}`)
+  if (opts.prefix !== undefined && opts.prefix !== '') throw refusedOption(`${PREFIX_REFUSED}, got ${describe(opts.prefix)}`)
   const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs') ?? DEFAULTS.checkTimeoutMs
   const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs') ?? DEFAULTS.checkIntervalMs
   return Object.freeze({
@@ -276,6 +265,7 @@ export function resolveConfig (input: unknown): ResolvedConfig {
     pressure: resolvePressure(opts.pressure),
     probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000)),
     probeDetail: resolveProbeDetail(opts.probeDetail),
-    metrics: resolveMetrics(opts.metrics)
+    metrics: resolveMetrics(opts.metrics),
+    drain: resolveDrainConfig(opts.drain, env)
   })
 }
