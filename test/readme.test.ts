@@ -2,12 +2,13 @@
  * The README is the front door: what it shows must keep working. Its
  * TypeScript examples type-check against the built package (as a user's code
  * would, importing 'fastify-zero-downtime' by name), the npm scripts it tells
- * a newcomer to run exist, and the files it links to are there.
+ * a newcomer to run exist, and the files it and the docs link to are there
+ * and in the published tarball.
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -46,15 +47,34 @@ t.test('the files it links to exist', async (t) => {
   for (const link of links) t.ok(existsSync(join(root, link)), link)
 })
 
+/** Relative links (and images) of a Markdown file, resolved against the repository root. */
+function relativeLinks (file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8')
+  return [...text.matchAll(/\]\(((?!https?:|#)[^)#\s]+)[^)]*\)/g)].map((m) => posix.normalize(posix.join(posix.dirname(file), m[1] as string)))
+}
+
+const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+
+t.test('the docs link only to files that exist', async (t) => {
+  t.ok(docs.length > 0)
+  for (const file of docs) for (const link of relativeLinks(file)) t.ok(existsSync(join(root, link)), `${file}: ${link}`)
+})
+
 t.test('what it links to is in the published tarballs', async (t) => {
   // The README is the registry page: a link to a file left out of the tarball is dead there.
+  // The docs it links to are read there too (and from node_modules): the same holds for theirs.
   const pack = async (args: string[]): Promise<string[]> => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...args], { cwd: root })
     return (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path) ?? []
   }
   const plugin = await pack([])
+  const shipped = (link: string): boolean => plugin.some((f) => f === link || f.startsWith(`${link.replace(/\/$/, '')}/`))
   const links = [...readme.matchAll(/\]\(((?!https?:)[^)#]+)\)/g)].map((m) => m[1] as string)
-  for (const link of links) t.ok(plugin.some((f) => f === link || f.startsWith(`${link.replace(/\/$/, '')}/`)), `${link} is in the plugin's tarball`)
+  for (const link of links) t.ok(shipped(link), `${link} is in the plugin's tarball`)
+  for (const file of docs) {
+    t.ok(plugin.includes(file), `${file} is in the plugin's tarball`)
+    for (const link of relativeLinks(file)) t.ok(shipped(link), `${file}: ${link} is in the plugin's tarball`)
+  }
   for (const f of ['package.json', 'README.md', 'dist/esm/index.js', 'dist/commonjs/index.js', 'dist/esm/budget.js']) t.ok(plugin.includes(f), f)
   t.notOk(plugin.some((f) => /^(src|test|kit|examples)\//.test(f) || f === 'Dockerfile'), 'no source, test, kit, example or Dockerfile that could not build outside the repository')
   const kit = await pack(['-w', 'kit'])

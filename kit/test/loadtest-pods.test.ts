@@ -7,8 +7,8 @@ import { rollout, run as runRollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/loadtest/cluster-spec.js'
 import { HaproxyBalancer, runtimeCommand } from '../src/loadtest/haproxy.js'
-import { progressLine, progressPrinter } from '../src/loadtest/output.js'
-import { groupFailures, htmlReport, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
+import { htmlReport } from '../src/loadtest/html-report.js'
+import { groupFailures, jsonReport, textReport, verdict } from '../src/loadtest/report.js'
 import { ClusterEventLog } from '../src/loadtest/events.js'
 import { podEndings, stoppedReport } from '../src/loadtest/endings.js'
 import { freePort, Pod } from '../src/loadtest/pod.js'
@@ -149,11 +149,6 @@ t.test('flags: help, bad values, strategy arithmetic', async (t) => {
   t.same(resolveStrategyCounts({ replicas: 4, maxSurge: '25%', maxUnavailable: '30%', minReadyMs: 0 }), { surge: 1, unavailable: 1 })
   t.same(resolveStrategyCounts({ replicas: 3, maxSurge: '10%', maxUnavailable: '10%', minReadyMs: 0 }), { surge: 1, unavailable: 0 })
   t.same(resolveStrategyCounts({ replicas: 3, maxSurge: 0, maxUnavailable: 0, minReadyMs: 0 }), { surge: 1, unavailable: 0 }, '0/0 becomes a surge of 1')
-  t.equal(progressLine({ scenario: 's', label: 'l', pods: [{ name: 'a', version: 'v1', ready: true, terminating: true }, { name: 'b', version: 'v2', ready: true, terminating: false }], requestsPerSecond: 10.4, sent: 5, dropped: 0 }),
-    '[s · l] pods 1 ready (v2:1, 1 terminating) · 10 req/s · sent 5 · dropped 0')
-  const p = io(true)
-  progressPrinter(p).clear()
-  t.equal(p.err(), '\r\x1b[K')
 })
 
 t.test('per-pod connection endings: read from the drain\'s stopped line, shown in the text and HTML reports', async (t) => {

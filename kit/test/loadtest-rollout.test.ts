@@ -27,7 +27,9 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
   t.ok(removed.at - deleted.at >= 250, 'the endpoint leaves the balancer after the propagation delay')
   t.ok(r.runs[1]!.counts.ok >= 1, 'SSE streams were served')
   // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
-  t.match(o.err(), /\r\x1b\[K\[keep-alive · service\] pods \d ready/, 'live progress line on a TTY')
+  t.match(o.err(), /\r\x1b\[K\[keep-alive · service\] rollout to v[23] \([12]\/2\) · pods \d ready/, 'live progress line on a TTY, with the phase')
+  // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
+  t.match(o.err(), /\r\x1b\[Kkeep-alive \/ service: sent \d+, dropped 0 in [\d.]+ s\n/, 'then the run\'s line in its place')
   t.match(o.out(), /PASS: service dropped no request/)
   t.match(await readFile(join(out, 'report.html'), 'utf8'), /<svg[^>]*>.*<polyline/s)
 })
@@ -46,4 +48,5 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
   t.match(o.out(), / × .* on web-v1-\d, [\d.]+-[\d.]+ s after /, 'failures placed relative to pod events')
   // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
+  t.match(o.err(), /^hot-loop \/ service: sent \d+, dropped 0 in [\d.]+ s\nhot-loop \/ baseline: sent \d+, dropped \d+ in [\d.]+ s\n$/, 'one plain line per run')
 })

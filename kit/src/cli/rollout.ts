@@ -182,8 +182,7 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
           ...(proxy === 'l7' ? { balancer: async () => await HaproxyBalancer.start(protocol) } : {}),
           ...(proxy === 'nginx' ? { balancer: NginxBalancer.start } : {})
         })
-        printer.clear()
-        io.stderr.write(`${scenario.name} / ${t.label}: sent ${result.counts.sent}, dropped ${result.dropped}${result.error === undefined ? '' : ` (run failed: ${result.error})`}\n`)
+        printer.done(result)
         results.push(result)
       }
     }

@@ -1,9 +1,8 @@
 /**
- * The report of a rollout run: a text summary for the terminal, a JSON file
- * and a self-contained HTML page with one timeline chart per run.
+ * The report of a rollout run: a text summary for the terminal and a JSON
+ * file (the HTML page a person reads is html-report.ts).
  */
 import type { FailureRecord } from './accounting.js'
-import { BIN_MS } from './accounting.js'
 import { describeEndings } from './endings.js'
 import type { TimelineEvent } from './events.js'
 import type { RunResult } from './run.js'
@@ -62,12 +61,13 @@ export function describe (g: FailureGroup): string {
   return `${g.kind}${g.pod === '?' ? '' : ` on ${g.pod}`}, ${g.fromS.toFixed(2)}-${g.toS.toFixed(2)} s after ${g.after}`
 }
 
-const kinds = (r: RunResult): string => {
+/** `56×reset 3×503` */
+export const kinds = (r: RunResult): string => {
   const parts = [...Object.entries(r.counts.statuses).map(([s, n]) => `${n}×${s}`), ...Object.entries(r.counts.failed).map(([k, n]) => `${n}×${k}`)]
   return parts.length === 0 ? '-' : parts.join(' ')
 }
 
-const ms = (n: number): string => `${n.toFixed(1)}ms`
+export const ms = (n: number): string => `${n.toFixed(1)}ms`
 
 export function textReport (results: readonly RunResult[]): string {
   const rows = [['scenario', 'target', 'sent', 'ok', 'dropped', 'by kind', 'p50', 'p99']]
@@ -115,68 +115,3 @@ export function verdict (results: readonly RunResult[], underTest: string): bool
 }
 
 const dense = (bins: readonly number[]): number[] => Array.from(bins, (n) => n ?? 0)
-
-const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
-
-const EVENT_COLOURS: Record<string, string> = { deleted: '#d97706', sigterm: '#dc2626', exited: '#6b7280', 'endpoint-removed': '#7c3aed', 'endpoint-added': '#059669', sigkill: '#000' }
-
-/** One run's timeline: req/s (blue area), drops (red bars), pod events (vertical lines). */
-export function timelineSvg (r: RunResult): string {
-  const W = 900
-  const H = 180
-  const pad = 30
-  const throughput = dense(r.throughput)
-  const drops = dense(r.drops)
-  const bins = Math.max(throughput.length, drops.length, Math.ceil(r.durationMs / BIN_MS), 1)
-  const x = (bin: number): number => pad + bin * (W - 2 * pad) / bins
-  const perS = 1000 / BIN_MS
-  const maxRate = Math.max(1, ...throughput) * perS
-  const maxDrop = Math.max(1, ...drops)
-  const y = (v: number, max: number): number => H - pad - v * (H - 2 * pad) / max
-  const area = throughput.map((n, i) => `${x(i).toFixed(1)},${y(n * perS, maxRate).toFixed(1)}`).join(' ')
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">`,
-    `<title>${escape(`${r.scenario} / ${r.label}`)}</title>`,
-    `<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${area}"/>`,
-    ...drops.map((n, i) => n > 0 ? `<rect x="${x(i).toFixed(1)}" y="${y(n, maxDrop).toFixed(1)}" width="${Math.max(2, x(1) - x(0)).toFixed(1)}" height="${(H - pad - y(n, maxDrop)).toFixed(1)}" fill="#dc2626"><title>${n} dropped at ${(i * BIN_MS / 1000).toFixed(2)} s</title></rect>` : ''),
-    ...r.events.filter((e) => e.type in EVENT_COLOURS).map((e) => {
-      const ex = x(e.at / BIN_MS).toFixed(1)
-      return `<line x1="${ex}" x2="${ex}" y1="${pad}" y2="${H - pad}" stroke="${EVENT_COLOURS[e.type] as string}" stroke-dasharray="3,3"><title>${escape(`${(e.at / 1000).toFixed(2)} s ${e.type} ${e.pod}`)}</title></line>`
-    }),
-    `<line x1="${pad}" x2="${W - pad}" y1="${H - pad}" y2="${H - pad}" stroke="#999"/>`,
-    `<text x="${pad}" y="${pad - 8}" font-size="11" fill="#2563eb">${Math.round(maxRate)} req/s</text>`,
-    `<text x="${W - pad}" y="${pad - 8}" font-size="11" fill="#dc2626" text-anchor="end">drops (max ${maxDrop} per ${BIN_MS} ms)</text>`,
-    `<text x="${W - pad}" y="${H - 8}" font-size="11" text-anchor="end">${(r.durationMs / 1000).toFixed(1)} s</text>`,
-    '</svg>'
-  ]
-  return parts.join('')
-}
-
-/** Per deleted pod: how long it took to go and how its connections ended. */
-function endingsTable (r: RunResult): string {
-  const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
-  if (drained.length === 0) return ''
-  const cell = (n: number | undefined): string => `<td>${n === undefined ? '-' : n}</td>`
-  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}</tr>`)
-  return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th></tr>${rows.join('')}</table>`
-}
-
-export function htmlReport (report: ReportFile, underTest: string): string {
-  const rows = report.runs.map((r) => `<tr class="${r.label === underTest && r.dropped > 0 ? 'bad' : ''}"><td>${escape(r.scenario)}</td><td>${escape(r.label)}</td><td>${r.counts.sent}</td><td>${r.counts.ok}</td><td>${r.dropped}</td><td>${escape(kinds(r))}</td><td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p99)}</td></tr>`)
-  const sections = report.runs.map((r) => [
-    `<section><h2>${escape(r.scenario)} / ${escape(r.label)}</h2><p>${escape(r.description)} — ${escape(r.command.join(' '))} via ${r.proxy}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
-    timelineSvg(r),
-    endingsTable(r),
-    r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul>${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
-    '</section>'
-  ].join(''))
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rollout report</title><style>
-body{font:14px system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}tr.bad{background:#fee2e2}.legend span{margin-right:1em}</style></head><body>
-<h1>Rolling update: ${report.ok ? 'no request dropped by the service under test' : 'requests dropped'}</h1>
-<p>Generated ${escape(report.generatedAt)}. Service under test: <b>${escape(underTest)}</b>.</p>
-<table><tr><th>scenario</th><th>target</th><th>sent</th><th>2xx</th><th>dropped</th><th>by kind</th><th>p50</th><th>p99</th></tr>${rows.join('')}</table>
-<p class="legend">${Object.entries(EVENT_COLOURS).map(([k, c]) => `<span style="color:${c}">┊ ${k}</span>`).join('')}<span style="color:#2563eb">— req/s</span><span style="color:#dc2626">▮ drops</span></p>
-${sections.join('\n')}
-</body></html>
-`
-}

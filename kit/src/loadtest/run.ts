@@ -33,6 +33,8 @@ export interface RunSpec {
 export interface Progress {
   readonly scenario: string
   readonly label: string
+  /** What the run is doing: `deploying v1`, `steady`, `rollout to v2`, `draining old pods`, `stopping`. */
+  readonly phase: string
   readonly pods: ReadonlyArray<{ readonly name: string, readonly version: string, readonly ready: boolean, readonly terminating: boolean }>
   readonly requestsPerSecond: number
   readonly sent: number
@@ -76,11 +78,13 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   let load: Load | undefined
   let error: string | undefined
   let lastSettled = 0
+  let phase = 'deploying v1'
   const progress = setInterval(() => {
     const settled = recorder.settled
     spec.onProgress?.({
       scenario: spec.scenario.name,
       label: spec.label,
+      phase,
       pods: deployment.pods.filter((p) => !p.exited),
       requestsPerSecond: (settled - lastSettled) * 1000 / PROGRESS_MS,
       sent: recorder.counts.sent,
@@ -93,14 +97,21 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     // Let the balancer learn the first endpoints before traffic starts.
     await sleep(cluster.propagationMs + 100)
     load = await spec.scenario.start(target, spec.scale)
+    phase = 'steady'
     await sleep(spec.steadyMs)
-    for (let i = 1; i <= spec.rollouts; i++) await deployment.rollout(`v${i + 1}`)
+    for (let i = 1; i <= spec.rollouts; i++) {
+      phase = `rollout to v${i + 1}${spec.rollouts > 1 ? ` (${i}/${spec.rollouts})` : ''}`
+      await deployment.rollout(`v${i + 1}`)
+    }
+    phase = 'draining old pods'
     await deployment.settled()
+    phase = 'steady'
     await sleep(spec.steadyMs)
     deployment.assertRunning()
   } catch (err) {
     error = (err as Error).message
   } finally {
+    phase = 'stopping'
     await load?.stop()
     clearInterval(progress)
     await deployment.close()
