@@ -23,6 +23,7 @@ import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { describeError } from '../health/scrub.js'
+import { logWritten } from '../process/exit.js'
 import type { Lifecycle } from '../lifecycle.js'
 import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
@@ -163,8 +164,13 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     lifecycle.advance('closing')
     cleanupResults = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
     lifecycle.advance('stopped')
-    // When app.close() was the entry, nothing else completes the report.
-    report ??= Promise.resolve(finish(run, false))
+    // When app.close() was the entry, nothing else completes the report; and
+    // whoever called app.close() may exit right after it: the timeline's end
+    // is written first.
+    if (report === undefined) {
+      report = Promise.resolve(finish(run, false))
+      await logWritten(app.log)
+    }
   })
 
   function cutRemaining (t: Timeline, why: string): void {

@@ -16,7 +16,7 @@ import { errorCodes } from '../errors.js'
 import { loggableError } from '../health/scrub.js'
 import { callback, invalid } from '../options.js'
 import { drainControllerOf } from '../plugin.js'
-import { processEnd } from './exit.js'
+import { logWritten, processEnd } from './exit.js'
 import { runOptionsFor } from './signals.js'
 
 export interface ListenOptions extends Omit<FastifyListenOptions, 'signal'> {
@@ -41,9 +41,8 @@ export async function listen (app: FastifyInstance, options: ListenOptions = {})
     if (exited) return
     exited = true
     app.log.info({ drain: 'exit', exitCode: code }, `exiting with code ${code}`)
-    // pino's destination flushes synchronously on the 'exit' event: the end
-    // of the timeline is not lost.
-    exit(code)
+    // The end of the timeline written, in order, before the process ends (see logWritten).
+    void logWritten(app.log).then(() => { exit(code) })
   }
   // Loads the plugins without starting (a timing budget that cannot fit is
   // refused here); the startup checks run in app.ready() below.

@@ -22,7 +22,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { PROMPT_DRAIN, type DrainController, type DrainRunOptions } from '../drain/index.js'
-import { processEnd, type ProcessEnd } from './exit.js'
+import { logWritten, processEnd, type ProcessEnd } from './exit.js'
 
 export const TERMINATION_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
@@ -107,20 +107,15 @@ export function ownSignals (app: FastifyInstance, drain: DrainController, end: P
     }
     if (process.exitCode === 1) {
       app.log.info({ drain: 'exit', exitCode: 1 }, 'exiting with code 1: the drain was not clean')
+      await logWritten(app.log)
       end.exit(1)
     } else {
       app.log.info({ drain: 'exit', signal }, `exiting by ${signal}`)
-      // Unlike process.exit, death by a signal fires no 'exit' event on which
-      // pino writes what it still buffers: the end of the timeline would be lost.
-      flushLog(() => { end.raise(signal) })
+      // Death by a signal fires no 'exit' event on which pino writes what it
+      // still holds: the end of the timeline would be lost.
+      await logWritten(app.log)
+      end.raise(signal)
     }
-  }
-
-  function flushLog (then: () => void): void {
-    const log = app.log as { flush?: (cb: () => void) => void }
-    // `logger: false` gives a logger with nothing to flush.
-    if (typeof log.flush === 'function') log.flush(then)
-    else then()
   }
 
   return {
