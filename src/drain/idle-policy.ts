@@ -24,10 +24,12 @@
  *   list the walk reaches last, so the closing and the walk only meet at the
  *   very last sockets;
  * - holds its closes while the client is walking: while a request arrived on
- *   any connection of that address within `spacingMs`, no new close starts
- *   (those sockets are being reached and will retire themselves race-free);
- *   bounded: a socket is closed anyway once due for `HOLD_SPACINGS` x
- *   `spacingMs`, so a trickling client cannot hold the pod;
+ *   any connection of that address within `QUIET_SPACINGS` x `spacingMs`, no
+ *   new close starts (those sockets are being reached and retire themselves
+ *   race-free). Each such request retires a connection (after the endpoint
+ *   removal no new ones arrive), so the walk ends by itself; bounded anyway:
+ *   a socket is closed once due for another `idleCloseMs`, so a client that
+ *   keeps opening connections (no preStop, a proxy) cannot hold the pod;
  * - at most one close in flight: the next socket of that address is closed
  *   only once the client's own close of the previous one arrived (the socket
  *   is gone), or after `spacingMs` for a peer that never answers a FIN
@@ -38,10 +40,10 @@
  *   client that honours the hint has closed the socket itself first.
  *
  * The cost: a few round trips per idle socket of one address (loopback to a
- * node-local proxy: well under a millisecond each), and at most
- * `HOLD_SPACINGS` x `spacingMs` more for an address that keeps sending; a pod
- * whose clients are active still leaves as soon as its last connection
- * retired, which the walk does faster than the closes.
+ * node-local proxy: well under a millisecond each), `QUIET_SPACINGS` x
+ * `spacingMs` after the walk stopped, at most `idleCloseMs` more for an
+ * address that keeps sending; a pod whose clients are active still leaves as
+ * soon as its last connection retired, which the walk does by itself.
  *
  * `spacingMs` 0 (and `idleCloseMs` 0, the prompt drain of an `app.close()`
  * no signal announced) keeps the old behaviour: every due socket destroyed at
@@ -49,8 +51,13 @@
  * so it is tested with a fake clock; the caller schedules the next look.
  */
 
-/** How many `spacingMs` a due socket waits at most for its address to go quiet (1 s at the default 250 ms). */
-export const HOLD_SPACINGS = 4
+/**
+ * How many `spacingMs` without a request an address needs before its next
+ * close (1 s at the default 250 ms): longer than the event-loop stalls of a
+ * busy client process, during which it sends nothing and then, all its
+ * timers firing at once, reaches deep into its pool.
+ */
+export const QUIET_SPACINGS = 4
 
 export interface IdleSocket {
   /** The client address (a node-local proxy's address for every client behind it). */
@@ -63,7 +70,7 @@ export interface IdleSocket {
 
 export interface IdleClosePolicyOptions {
   readonly idleCloseMs: number
-  /** Longest wait for a client's own close before the next close to that address, and the quiet an address needs; 0: all due at once. */
+  /** Longest wait for a client's own close before the next close to that address; the quiet an address needs is a multiple of it; 0: all due at once. */
   readonly spacingMs: number
 }
 
@@ -153,8 +160,8 @@ export class IdleClosePolicy<K> {
     }
     for (const [address, { key, dueAt }] of oldest) {
       // The client is walking its pool: wait until it is quiet, or the hold's bound.
-      const quietAt = (lastRequestAt.get(address) ?? -Infinity) + this.#spacingMs
-      const holdUntil = Math.min(quietAt, dueAt + HOLD_SPACINGS * this.#spacingMs)
+      const quietAt = (lastRequestAt.get(address) ?? -Infinity) + QUIET_SPACINGS * this.#spacingMs
+      const holdUntil = Math.min(quietAt, dueAt + this.#idleCloseMs)
       if (holdUntil > now) {
         soonest(holdUntil - now)
         continue
