@@ -158,9 +158,10 @@ export class ConnectionTracker {
       }
       // Pipelined (its response is queued behind the one in flight): rare, and
       // the drain could not find it through the socket when it starts.
-      const c = responseInFlight(req.socket) !== res ? this.#pipeline(this.#track(req.socket), req, res) : this.#connections.get(req.socket)
+      const c = this.#track(req.socket)
+      if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
       // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
-      if (c !== undefined) c.lastUse = ++this.#uses
+      c.lastUse = ++this.#uses
     })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
@@ -295,10 +296,9 @@ export class ConnectionTracker {
     c.socket.destroy()
   }
 
-  #pipeline (c: Connection, req: IncomingMessage, res: ServerResponse): Connection {
+  #pipeline (c: Connection, req: IncomingMessage, res: ServerResponse): void {
     c.pipelined = c.pipelined.filter((p) => !p.res.writableFinished)
     c.pipelined.push({ req, res })
-    return c
   }
 
   /** The responses not finished on a connection before the drain watched it, in the order their requests were read. */
