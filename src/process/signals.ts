@@ -118,9 +118,25 @@ export function ownSignals (app: FastifyInstance, drain: DrainController, end: P
 
   function flushLog (then: () => void): void {
     const log = app.log as { flush?: (cb: () => void) => void }
+    // pino's flush(cb) calls back at once when its destination has no
+    // minLength, even with lines still buffered (a pipe its reader drains
+    // slowly answers EAGAIN): written synchronously first, or they are lost.
+    try {
+      pinoStream(log)?.flushSync?.()
+    /* c8 ignore next: needs a destroyed destination, or an async write in flight at the exit (flush(cb) waits for that one) */
+    } catch {}
     // `logger: false` gives a logger with nothing to flush.
     if (typeof log.flush === 'function') log.flush(then)
     else then()
+  }
+
+  /** pino's destination, kept under a symbol of its own (`pino.symbols.streamSym`) on the root logger. */
+  function pinoStream (log: object): { flushSync?: () => void } | undefined {
+    for (let o: object | null = log; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+      const key = Object.getOwnPropertySymbols(o).find((sym) => sym.description === 'pino.stream')
+      if (key !== undefined) return (o as Record<symbol, { flushSync?: () => void } | undefined>)[key]
+    }
+    return undefined
   }
 
   return {
