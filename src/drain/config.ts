@@ -36,7 +36,9 @@ export interface DrainOptions {
    * connections of one client address are closed one at a time, least
    * recently used first, the next only once the client's own close of the
    * previous one arrived or after this long (a peer that never answers a
-   * FIN). Longer waits out slower clients (less risk of a request crossing
+   * FIN); and none starts until that address sent no request for 4 x this
+   * long (at most `idleCloseMs` more): a client walking into its pool retires
+   * those sockets itself. Longer waits out slower clients (less risk of a request crossing
    * the close); 0 closes every due idle connection at once (fastest exit,
    * the most resets with LIFO pools such as Node's http.Agent). Default 250.
    */

@@ -47,6 +47,8 @@ export interface Connection {
   readonly exchanges: Set<Exchange>
   /** Epoch ms since which no request is in flight (connection time at first). */
   idleSince: number
+  /** The tracker's use counter at its last request (or its connection): orders connections by last use, like a LIFO pool. */
+  lastUse: number
   /** `socket.bytesRead` when it became idle: more means a request is arriving. */
   bytesReadWhenIdle: number
   /** Taken over by an `upgrade` (WebSocket): busy until it closes. */
@@ -129,6 +131,10 @@ export class ConnectionTracker {
   #idleClosed = 0
   #stalledClosed = 0
   #forced = 0
+  /** Counts connections and requests; a counter, not a clock: the hot path pays an increment. */
+  #uses = 0
+  /** During the drain: per client address, epoch ms of the latest request read from it. */
+  readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
   /** Called after a connection closes or a request completes. */
   onChange: () => void = () => {}
@@ -146,10 +152,16 @@ export class ConnectionTracker {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       // An HTTP/2 stream through Node's compatibility API: not a connection.
       if (req.httpVersionMajor !== 1) return
-      if (this.#retiring) this.#watch(this.#track(req.socket), req, res)
+      if (this.#retiring) {
+        this.#watch(this.#track(req.socket), req, res)
+        return
+      }
       // Pipelined (its response is queued behind the one in flight): rare, and
       // the drain could not find it through the socket when it starts.
-      else if (responseInFlight(req.socket) !== res) this.#pipeline(this.#track(req.socket), req, res)
+      const c = this.#track(req.socket)
+      if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
+      // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
+      c.lastUse = ++this.#uses
     })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
@@ -210,7 +222,7 @@ export class ConnectionTracker {
     const idle = new Map<Connection, IdleSocket>()
     for (const c of this.#connections.values()) {
       if (c.exchanges.size > 0 || c.upgraded) continue
-      const idleSocket = { address: c.socket.remoteAddress ?? '', idleSince: Math.max(c.idleSince, this.#retiringSince) }
+      const idleSocket = { address: c.socket.remoteAddress ?? '', idleSince: Math.max(c.idleSince, this.#retiringSince), lastUse: c.lastUse }
       // Half-closed already: the policy waits for its client's close.
       if (c.idleClosing) {
         idle.set(c, idleSocket)
@@ -230,7 +242,7 @@ export class ConnectionTracker {
       }
       idle.set(c, idleSocket)
     }
-    const plan = policy.plan(idle)
+    const plan = policy.plan(idle, this.#lastRequestAt)
     for (const c of plan.end) {
       c.idleClosing = true
       c.socket.end()
@@ -260,7 +272,7 @@ export class ConnectionTracker {
     const existing = this.#connections.get(socket)
     if (existing !== undefined) return existing
     const c: Connection = {
-      socket, exchanges: new Set(), idleSince: this.#now(), bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
+      socket, exchanges: new Set(), idleSince: this.#now(), lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
       closeAnnounced: false, idleClosing: false, partialSince: undefined
     }
     this.#connections.set(socket, c)
@@ -300,6 +312,9 @@ export class ConnectionTracker {
   /** Follows one request from the drain on: it is in flight until its response closes. */
   #watch (c: Connection, req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive }
+    c.lastUse = ++this.#uses
+    // The client reaching into its pool: the idle close of this address holds meanwhile.
+    this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
     // Read after a response that ended the connection (Node has ended the
     // socket): it is never answered. Needs the client's bytes to arrive in the
     // instant between that response and the socket's close, which no test can
