@@ -138,11 +138,11 @@ t.test('drain.http2TlsTransport: false keeps Node\'s native TLS path, where the 
   t.equal(exit.code, 0)
 })
 
-t.test('drain.http2TlsTransport: default true, a boolean or a TypeError naming it', async (t) => {
+t.test('drain.http2TlsTransport: default true, a boolean or a coded TypeError naming it', async (t) => {
   t.equal(resolveDrainConfig({}, {}).http2TlsTransport, true)
   t.equal(resolveDrainConfig({ http2TlsTransport: false }, {}).http2TlsTransport, false)
   for (const bad of [0, 'false', null]) {
-    t.throws(() => resolveDrainConfig({ http2TlsTransport: bad }, {}), { name: 'TypeError', message: /drain\.http2TlsTransport.*true or false/ })
+    t.throws(() => resolveDrainConfig({ http2TlsTransport: bad }, {}), { code: 'FST_ZD_INVALID_OPTION', message: /drain\.http2TlsTransport.*true or false/ })
   }
 })
 
