@@ -1,0 +1,74 @@
+// What every benchmark here shares: a server case forked from server.ts, its
+// CPU time read over IPC, and rounds that run every case once in an order
+// rotated from round to round, so ratios taken WITHIN a round (paired) cancel
+// the drift of a busy machine between rounds; their medians and range are
+// what gets printed and recorded in docs/benchmarks.md.
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+
+/** Refuses any flag that is not a positive whole number, naming it. */
+export function positiveIntegers<K extends string> (flags: Record<K, string | undefined>): Record<K, number> {
+  const parsed = {} as Record<K, number>
+  for (const name of Object.keys(flags) as K[]) {
+    const v = Number(flags[name])
+    if (!Number.isInteger(v) || v <= 0) throw new TypeError(`--${name} must be a positive whole number`)
+    parsed[name] = v
+  }
+  return parsed
+}
+
+export interface BenchServer { readonly child: ChildProcess, readonly port: number }
+
+/** Forks server.ts in `mode` (with `env` added) and waits for its port. */
+export async function startServer (mode: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const child = fork(new URL('./server.ts', import.meta.url).pathname, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_MODE: mode } })
+  const [msg] = await once(child, 'message') as [{ port: number }]
+  return { child, port: msg.port }
+}
+
+export async function stopServer ({ child }: BenchServer): Promise<void> {
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+}
+
+/** The server process's user + system CPU time so far, in µs. */
+export async function serverCpuMicros ({ child }: BenchServer): Promise<number> {
+  const reply = once(child, 'message') as Promise<[{ cpuMicros: number }]>
+  child.send('cpu')
+  return (await reply)[0].cpuMicros
+}
+
+/**
+ * Runs `rounds` rounds of every case, in rotated order, and returns each
+ * round's samples by case; `describe` gives the progress line (stderr) of one.
+ */
+export async function pairedRounds<Id extends string, S> (
+  ids: readonly Id[], rounds: number, measure: (id: Id) => Promise<S>, describe: (id: Id, sample: S) => string
+): Promise<Array<Record<Id, S>>> {
+  const all: Array<Record<Id, S>> = []
+  for (let round = 0; round < rounds; round++) {
+    const samples = {} as Record<Id, S>
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[(i + round) % ids.length] as Id
+      samples[id] = await measure(id)
+      process.stderr.write(`round ${round + 1} ${describe(id, samples[id])}\n`)
+    }
+    all.push(samples)
+  }
+  return all
+}
+
+function median (xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** The printed table: one row per paired ratio, its median and range over the rounds. */
+export function ratioTable<S> (title: string, rounds: ReadonlyArray<S>, ratios: ReadonlyArray<readonly [label: string, ratio: (round: S) => number]>): string {
+  const rows = ratios.map(([label, ratio]) => {
+    const xs = rounds.map(ratio)
+    return `| ${label} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)} – ${Math.max(...xs).toFixed(3)} |`
+  })
+  return [title, '', '| ratio (paired within each round) | median | range |', '|---|---|---|', ...rows, ''].join('\n')
+}
