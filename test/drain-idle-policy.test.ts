@@ -62,18 +62,20 @@ t.test('idle since the drain start alike: the order of last use before it decide
 })
 
 t.test('while its client reaches into the pool, an address is held until quiet for QUIET_SPACINGS x spacingMs; others are not', async (t) => {
-  t.equal(QUIET_SPACINGS, 4)
+  t.equal(QUIET_SPACINGS, 4, 'the documented default: 1 s at idleCloseSpacingMs 250')
+  const spacingMs = 25
+  const quietMs = QUIET_SPACINGS * spacingMs
   const clock = fakeClock(0)
-  const policy = new IdleClosePolicy<string>({ idleCloseMs: 1000, spacingMs: 25 }, clock.now)
+  const policy = new IdleClosePolicy<string>({ idleCloseMs: 1000, spacingMs }, clock.now)
   const idle = new Map<string, IdleSocket>([['a', { address: 'A', idleSince: 0, lastUse: 1 }], ['b', { address: 'B', idleSince: 0, lastUse: 2 }]])
-  const lastRequestAt = new Map([['A', 950]])
+  const lastRequestAt = new Map([['A', 1030 - quietMs]])
   clock.advance(1000)
-  t.same(policy.plan(idle, lastRequestAt), { end: ['b'], destroy: [], nextInMs: 25 }, 'A had a request 50 ms ago: held until 1050; B closes (its FIN answered within 25)')
+  t.same(policy.plan(idle, lastRequestAt), { end: ['b'], destroy: [], nextInMs: 25 }, 'A had a request lately: held until 1030; B closes (its FIN answered within 25)')
   idle.delete('b')
   clock.advance(30)
   lastRequestAt.set('A', 1030)
-  t.same(policy.plan(idle, lastRequestAt), { end: [], destroy: [], nextInMs: 100 }, 'another request: quiet only from 1130')
-  clock.advance(99)
+  t.same(policy.plan(idle, lastRequestAt), { end: [], destroy: [], nextInMs: quietMs }, 'another request: quiet only quietMs later')
+  clock.advance(quietMs - 1)
   t.same(policy.plan(idle, lastRequestAt).end, [], 'held the whole quiet time')
   clock.advance(1)
   t.same(policy.plan(idle, lastRequestAt).end, ['a'], 'quiet: closed')
