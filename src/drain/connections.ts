@@ -21,6 +21,7 @@
  * already went out (the client pipelined past it) is reported as cut: its
  * handler ran, its response cannot be sent.
  */
+import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
@@ -119,7 +120,12 @@ function cutRequest (req: IncomingMessage, ageMs: number): CutRequest {
   return { method: String(req.method), url: scrub(String(req.url)), ageMs }
 }
 
-export class ConnectionTracker {
+/** Both trackers' events: `change` after a connection (session) closes or a request (stream) completes. */
+export interface TrackerEvents {
+  change: []
+}
+
+export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   readonly #connections = new Map<Socket, Connection>()
   readonly #now: () => number
   #retiring = false
@@ -136,10 +142,8 @@ export class ConnectionTracker {
   /** During the drain: per client address, epoch ms of the latest request read from it. */
   readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
-  /** Called after a connection closes or a request completes. */
-  onChange: () => void = () => {}
-
   constructor (server: Server, now: () => number = Date.now) {
+    super()
     this.#now = now
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
@@ -285,7 +289,7 @@ export class ConnectionTracker {
         else if (c.closeAnnounced) this.#retired++
         else this.#closedByClient++
       }
-      this.onChange()
+      this.emit('change')
     })
     return c
   }
@@ -343,7 +347,7 @@ export class ConnectionTracker {
       c.idleSince = this.#now()
       c.bytesReadWhenIdle = c.socket.bytesRead
       c.partialSince = undefined
-      this.onChange()
+      this.emit('change')
     })
   }
 

@@ -27,13 +27,14 @@
  * Streams, not sessions, are the requests: `servedStreams` counts streams
  * completed from the drain start, `cut` names those the deadline cut.
  */
+import { EventEmitter } from 'node:events'
 import type { Http2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2'
 import type { Server } from 'node:net'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../health/scrub.js'
 import { interposeTlsTransport, type TlsSessionTransport } from './http2-transport.js'
-import type { CutRequest } from './connections.js'
+import type { CutRequest, TrackerEvents } from './connections.js'
 
 /** RFC 9113 6.8 / 6.5: the largest stream id, "refuse nothing". */
 const MAX_STREAM_ID = 2 ** 31 - 1
@@ -103,7 +104,7 @@ export interface Http2Stats {
   readonly forced: number
 }
 
-export class Http2SessionTracker {
+export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
   readonly #sessions = new Map<Http2Session, Session>()
   readonly #now: () => number
   #retiring = false
@@ -116,11 +117,10 @@ export class Http2SessionTracker {
   #forced = 0
   /** Where the session being set up writes frames: Node emits 'session' synchronously from its own connection listener. */
   #accepting: { frames: Socket, transport?: TlsSessionTransport } | undefined
-  /** Called after a session closes or a stream completes. */
-  onChange: () => void = () => {}
 
   /** `tlsTransport`: put a TlsSessionTransport under h2-over-TLS sessions (drain.http2TlsTransport). */
   constructor (server: Server, { tlsTransport = true, now = Date.now }: { tlsTransport?: boolean, now?: () => number } = {}) {
+    super()
     this.#now = now
     if (!isHttp2Server(server)) return
     if (server instanceof TlsServer) {
@@ -200,7 +200,7 @@ export class Http2SessionTracker {
         s.streams.delete(stream)
         s.idleSince = this.#now()
         if (this.#retiring) this.#streamsServed++
-        this.onChange()
+        this.emit('change')
       })
       // A session opened during the drain serves the streams its client sent
       // before it saw GOAWAY: at least this one, so a client never loops.
@@ -210,7 +210,7 @@ export class Http2SessionTracker {
     session.on('error', () => {})
     session.once('close', () => {
       this.#sessions.delete(session)
-      this.onChange()
+      this.emit('change')
     })
   }
 

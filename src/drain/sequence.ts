@@ -121,16 +121,14 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   const tracker = new ConnectionTracker(app.server)
   advertiseKeepAlive(app.server, config.idleCloseMs)
   const h2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport })
-  // One "something changed" for both: httpDrained swaps tracker.onChange.
-  h2.onChange = () => { tracker.onChange() }
   /** Open connections and requests of both protocols, for the timeline. */
   const counts = (): Record<string, number> => ({ ...tracker.counts, ...h2.counts })
   const goAway = new GoAwayRegistry(app.log)
   const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
   const cutNow = new AbortController()
   const cut: CutRequest[] = []
-  let cleanupResults: readonly CleanupResult[] = []
   let http: Promise<HttpRun> | undefined
+  let dependencies: Promise<readonly CleanupResult[]> | undefined
   let report: Promise<DrainReport> | undefined
   let announced: { reason: string, options: DrainRunOptions } | undefined
   let timeline: Timeline | undefined
@@ -144,6 +142,17 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   function drainForClose (): Promise<HttpRun> {
     return drainHttp(announced?.reason ?? 'app.close() called', announced?.options ?? PROMPT_DRAIN)
+  }
+
+  /** After HTTP has drained: the dependencies, in phase order, once; resolves with their outcomes. */
+  function closeDependencies (): Promise<readonly CleanupResult[]> {
+    dependencies ??= (async () => {
+      lifecycle.advance('closing')
+      const results = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
+      lifecycle.advance('stopped')
+      return results
+    })()
+    return dependencies
   }
 
   // An app.close() someone else calls drains HTTP before Fastify's own close
@@ -161,14 +170,12 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     // The dependencies close after the last connection, whichever close
     // handler ran first: awaited here rather than assumed from avvio's order.
     const run = await drainForClose()
-    lifecycle.advance('closing')
-    cleanupResults = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
-    lifecycle.advance('stopped')
+    const results = await closeDependencies()
     // When app.close() was the entry, nothing else completes the report; and
     // whoever called app.close() may exit right after it: the timeline's end
     // is written first.
     if (report === undefined) {
-      report = Promise.resolve(finish(run, false))
+      report = Promise.resolve(finish(run, false, results))
       await logWritten(app.log)
     }
   })
@@ -196,7 +203,8 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       const done = (): void => {
         clearTimeout(idleTimer)
         clearTimeout(progress)
-        tracker.onChange = () => {}
+        tracker.off('change', changed)
+        h2.off('change', changed)
         cutNow.signal.removeEventListener('abort', done)
         resolve()
       }
@@ -219,15 +227,17 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
         if (sessions > 0) t.info('idle-closed', `sent GOAWAY to ${sessions} HTTP/2 session(s) idle for ${idleCloseMs} ms`, { sessions })
         if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
       }
-      tracker.onChange = () => {
+      function changed (): void {
         if (tracker.counts.connections === 0 && h2.counts.sessions === 0) done()
         // A closed connection may be the client's answer to an idle close the
         // next one of its address waits for: look again at once.
         else closeIdle()
       }
+      tracker.on('change', changed)
+      h2.on('change', changed)
       cutNow.signal.addEventListener('abort', done)
       if (cutNow.signal.aborted) done()
-      else tracker.onChange()
+      else changed()
     })
   }
 
@@ -266,7 +276,8 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     return { t, reason }
   }
 
-  function finish ({ t, reason }: HttpRun, closeFailed: boolean): DrainReport {
+  /** `cleanupResults`: the dependencies' outcomes, empty when app.close() failed before closing them. */
+  function finish ({ t, reason }: HttpRun, closeFailed: boolean, cleanupResults: readonly CleanupResult[]): DrainReport {
     const { discarded } = tracker
     if (discarded.length > 0) {
       t.error('cut', `${discarded.length} pipelined request(s) read after their connection's last response could not be answered`, { reason: 'pipelined after Connection: close', requests: discarded })
@@ -301,7 +312,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
           closeFailed = true
           run.t.error('close-error', 'app.close() failed', { error: describeError(err) })
         }
-        return finish(run, closeFailed)
+        return finish(run, closeFailed, await (dependencies ?? []))
       })()
       return report
     },
