@@ -1,6 +1,6 @@
 // A server for bench/overhead.ts, one process per case so they never share a
 // heap or a JIT: BENCH_MODE=bare is plain Fastify; recipe is the usual recipe
-// (Fastify + close-with-grace, as in examples/baseline); plugin is the same app
+// (Fastify + close-with-grace, as in kit/src/baseline/server.ts); plugin is the same app
 // with fastify-zero-downtime registered (probes, drain tracking, load
 // shedding). All answer GET /hello and GET /bare.
 // bench/h2-tls.ts uses the h2tls-* modes: the same over h2 with TLS, with

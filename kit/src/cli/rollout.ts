@@ -59,7 +59,7 @@ Deployment (defaults: the reference manifest)
   --min-ready-seconds <n>      (default ${s(DEFAULT_STRATEGY.minReadyMs)})
   --rollouts <n>               rollouts back to back (default 1)
 pod
-  --prestop-seconds <n>        preStop sleep, 0 = none (default ${s(DEFAULT_POD.preStopSleepMs)}; the no-prestop scenario uses 0)
+  --prestop-seconds <n>        preStop sleep, 0 = none (default ${s(DEFAULT_POD.preStopSleepMs)}; the no-prestop scenarios use 0)
   --grace-seconds <n>          terminationGracePeriodSeconds (default ${s(DEFAULT_POD.gracePeriodMs)})
   --readiness-path <path>      (default ${DEFAULT_READINESS.path})
   --readiness-period-seconds <n>  (default ${s(DEFAULT_READINESS.periodMs)}; shorter than a real cluster, for speed)

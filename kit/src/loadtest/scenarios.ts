@@ -73,6 +73,13 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
     start: (t, s) => grpcStyle(t, { sessions: size(2, s), streams: 20, request: { method: 'GET', path: '/slow?ms=2000' } })
   },
   {
+    name: 'grpc-no-prestop',
+    description: 'gRPC-style h2c with no preStop hook: 4 sessions x 16 concurrent streams, GET /; SIGTERM at deletion, while the balancer still routes to the pod',
+    preStopSleepMs: 0,
+    protocol: 'h2',
+    start: (t, s) => grpcStyle(t, { sessions: size(4, s), streams: 16, request: { method: 'GET', path: '/' } })
+  },
+  {
     name: 'no-prestop',
     description: 'no preStop hook: the in-app drain delay must cover endpoint propagation; 30 clients, GET /',
     preStopSleepMs: 0,
