@@ -128,6 +128,9 @@ t.test('report details: failures before any pod event, unaccounted requests', as
   t.match(html, /<li>1 × reset, 0.01-0.01 s after start<\/li>/)
   const l7 = { ...r, failures: [{ at: 700, kind: 'status 503' }] }
   t.same(groupFailures(l7), [{ count: 1, kind: 'status 503', pod: '?', after: 'sigterm of p', fromS: 0.2, toS: 0.2 }], 'a failure through L7 is placed after the last event of any pod')
+  const l4 = { ...r, unsettled: 0, dropped: 2, failures: [{ at: 600, kind: 'reset', pod: 'p' }, { at: 750, kind: 'reset', pod: 'p' }] }
+  t.same(groupFailures(l4), [{ count: 2, kind: 'reset', pod: 'p', after: 'sigterm', fromS: 0.1, toS: 0.25 }], 'a failure on a known pod is placed after that pod\'s last event')
+  t.match(textReport([l4]), /s \/ service: 2 dropped\n +2 × reset on p, 0\.10-0\.25 s after sigterm\n/, 'and listed with its pod')
 })
 
 t.test('flags: help, bad values, strategy arithmetic', async (t) => {

@@ -36,7 +36,7 @@ t.test('two back-to-back rollouts of a draining service drop nothing, in every c
   t.match(await readFile(join(out, 'report.html'), 'utf8'), /<svg[^>]*>.*<polyline/s)
 })
 
-t.test('the baseline (plain Fastify + close-with-grace) drops requests in the same run; only the service decides the exit code', async (t) => {
+t.test('the baseline (plain Fastify + close-with-grace) runs in the same rollout, counted like the service; only the service decides the exit code', async (t) => {
   const out = await outDir(t)
   const o = io(false)
   const code = await rollout([...FAST, '--scale', '0.3', '--command', FIXTURE, '--scenarios', 'hot-loop', '--out', out], o)
@@ -44,10 +44,17 @@ t.test('the baseline (plain Fastify + close-with-grace) drops requests in the sa
   const r = await report(out)
   t.same(r.runs.map((x) => x.label), ['service', 'baseline'])
   t.equal(r.runs[0]!.dropped, 0)
-  t.ok(r.runs[1]!.dropped > 0, `baseline dropped ${r.runs[1]!.dropped}`)
-  t.ok(r.runs[1]!.failureGroups.length > 0)
+  // How many the baseline drops in one short run is a race (that is what it
+  // shows, and it may be none); that it ran through a rollout and every
+  // request of it was counted is not. How drops are grouped and placed is
+  // tested on fixed failures (loadtest-pods.test.ts, report details).
+  const baseline = r.runs[1]!
+  t.equal(baseline.error, undefined, 'the baseline run completed')
+  t.ok(baseline.events.some((e) => e.type === 'rollout-complete'), 'through a whole rollout')
+  t.ok(baseline.counts.ok > 0, 'it served requests')
+  t.equal(baseline.unsettled, 0, 'every request it sent is accounted for')
+  t.equal(baseline.failureGroups.reduce((n, g) => n + g.count, 0), baseline.dropped, `its ${baseline.dropped} drop(s), every one grouped`)
   t.match(o.out(), /hot-loop\s+baseline/)
-  t.match(o.out(), / × .* on web-v1-\d, [\d.]+-[\d.]+ s after /, 'failures placed relative to pod events')
   // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
   t.notMatch(o.err(), /\x1b\[K/, 'no progress line when stderr is not a terminal')
   t.match(o.err(), /^hot-loop \/ service: sent \d+, dropped 0 in [\d.]+ s\nhot-loop \/ baseline: sent \d+, dropped \d+ in [\d.]+ s\n$/, 'one plain line per run')
