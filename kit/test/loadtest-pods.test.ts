@@ -28,8 +28,11 @@ t.test('SIGKILL at the grace period for a pod that ignores SIGTERM', async (t) =
   const r = await runScenario({ ...base, cluster: spec('stubborn') })
   t.equal(r.error, undefined)
   const kill = r.events.find((e) => e.type === 'sigkill')
-  const deleted = r.events.find((e) => e.type === 'deleted' && e.pod === kill?.pod)
-  t.ok(kill !== undefined && deleted !== undefined && kill.at - deleted.at >= 750, 'killed 800 ms after deletion')
+  // Order, not milliseconds: timers fire in the order they are due, so the
+  // grace period's SIGKILL (800 ms) comes after the endpoint's propagation
+  // (100 ms), which comes after the SIGTERM (preStop 0) it ignored.
+  t.same(r.events.filter((e) => e.pod === kill?.pod && ['deleted', 'sigterm', 'endpoint-removed', 'sigkill', 'exited'].includes(e.type)).map((e) => e.type),
+    ['deleted', 'sigterm', 'endpoint-removed', 'sigkill', 'exited'], 'killed at the grace period, long after SIGTERM')
   t.ok(r.events.some((e) => e.type === 'exited' && e.detail === 'SIGKILL'))
 })
 
@@ -70,7 +73,9 @@ t.test('unready pods are taken out of the endpoints', async (t) => {
   const r = await runScenario({ ...base, scenario: selectScenarios(['no-prestop'])[0]!, cluster: spec('drain', { preStopSleepMs: 5000 }) })
   t.ok(r.events.some((e) => e.type === 'unready'))
   const deleted = r.events.find((e) => e.type === 'deleted')!
-  t.ok(r.events.find((e) => e.type === 'sigterm' && e.pod === deleted.pod)!.at - deleted.at < 1000, 'the scenario overrides the preStop sleep')
+  // SIGTERM before the endpoint's removal (100 ms propagation): not after a 5 s preStop sleep.
+  t.same(r.events.filter((e) => e.pod === deleted.pod && ['deleted', 'sigterm', 'endpoint-removed'].includes(e.type)).map((e) => e.type),
+    ['deleted', 'sigterm', 'endpoint-removed'], 'the scenario overrides the preStop sleep')
 })
 
 t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
@@ -123,6 +128,9 @@ t.test('report details: failures before any pod event, unaccounted requests', as
   t.match(html, /<li>1 × reset, 0.01-0.01 s after start<\/li>/)
   const l7 = { ...r, failures: [{ at: 700, kind: 'status 503' }] }
   t.same(groupFailures(l7), [{ count: 1, kind: 'status 503', pod: '?', after: 'sigterm of p', fromS: 0.2, toS: 0.2 }], 'a failure through L7 is placed after the last event of any pod')
+  const l4 = { ...r, unsettled: 0, dropped: 2, failures: [{ at: 600, kind: 'reset', pod: 'p' }, { at: 750, kind: 'reset', pod: 'p' }] }
+  t.same(groupFailures(l4), [{ count: 2, kind: 'reset', pod: 'p', after: 'sigterm', fromS: 0.1, toS: 0.25 }], 'a failure on a known pod is placed after that pod\'s last event')
+  t.match(textReport([l4]), /s \/ service: 2 dropped\n +2 × reset on p, 0\.10-0\.25 s after sigterm\n/, 'and listed with its pod')
 })
 
 t.test('flags: help, bad values, strategy arithmetic', async (t) => {

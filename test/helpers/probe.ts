@@ -1,7 +1,7 @@
 /** Probing a listening app over a real socket, and waiting for check results. */
 import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
-import type { CheckResult } from '../../src/index.js'
+import type { CheckFunction, CheckResult, CheckSpec } from '../../src/index.js'
 
 export interface ProbeReply {
   status: number
@@ -25,6 +25,30 @@ export async function nextResult (app: FastifyInstance, name: string, status: Ch
       if (result.name !== name || result.status !== status) return
       app.zeroDowntime.off('check', listener)
       resolve(result)
+    }
+    app.zeroDowntime.on('check', listener)
+  })
+}
+
+/** `spec` with its runs counted: `runs()` is how many have started so far. */
+export function countRuns (spec: CheckSpec): { spec: CheckSpec, runs: () => number } {
+  let runs = 0
+  const check: CheckFunction = async (ctx) => { runs++; return await spec.check(ctx) }
+  return { spec: { ...spec, check }, runs: () => runs }
+}
+
+/**
+ * The next result of check `name` whose status is `status`, with the number of
+ * the run that produced it: a check's runs never overlap and the next one is
+ * scheduled only after its result was emitted, so the runs started when the
+ * result comes are the runs up to and including its own.
+ */
+export async function nextResultOfRun (app: FastifyInstance, name: string, status: CheckResult['status'], runs: () => number): Promise<{ result: CheckResult, run: number }> {
+  return await new Promise((resolve) => {
+    const listener = (result: CheckResult): void => {
+      if (result.name !== name || result.status !== status) return
+      app.zeroDowntime.off('check', listener)
+      resolve({ result, run: runs() })
     }
     app.zeroDowntime.on('check', listener)
   })
