@@ -10,6 +10,7 @@ import t, { type Test } from 'tap'
 import { resolveDrainConfig } from '../src/drain/config.js'
 import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
+import { checkPromptEnd } from './helpers/drain-log.js'
 
 const MAX_STREAM_ID = 2 ** 31 - 1
 const CONCURRENCY = 32
@@ -80,18 +81,6 @@ function checkDrain (t: Test, outcome: H2Outcome, logs: LogLine[], exit: { code:
   t.ok(stopped.http2.streamsServed > 0, 'streams served during the drain')
   t.equal(stopped.connections.retired, 0, 'HTTP/2 streams are not counted as HTTP/1.1 connections')
   checkPromptEnd(t, logs)
-}
-
-/**
- * Ended by its last stream ("no connection left"), not by idle closing or the
- * deadline: both come later than the drain took, by this run's own config.
- */
-function checkPromptEnd (t: Test, logs: LogLine[]): void {
-  const started = logs.find((l) => l.drain === 'signal') as LogLine & { idleCloseMs: number, deadlineMs: number }
-  const drained = logs.find((l) => l.drain === 'http-drained')
-  t.ok(drained, 'HTTP drained: no connection left')
-  t.notOk(logs.some((l) => l.drain === 'deadline' || l.drain === 'cut' || l.drain === 'idle-closed'), 'neither the deadline nor idle closing ended it')
-  t.ok((drained?.drainMs as number) < Math.min(started.idleCloseMs, started.deadlineMs), 'drained before idle closing or the deadline were due')
 }
 
 t.test('h2c: tens of concurrent streams in a tight loop across a drain, none fails, GOAWAY ends the session', async (t) => {
