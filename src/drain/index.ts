@@ -1,6 +1,6 @@
 // The drain: SIGTERM to a stopped app without dropping a request.
 // See docs/drain.md for the sequence, the timing budget and the timeline.
-export { resolveDrainConfig, DRAIN_DEFAULTS, type DrainOptions, type DrainConfig } from './config.js'
+export { resolveDrainConfig, DRAIN_DEFAULTS, type DrainOptions, type DrainConfig } from './drain-options.js'
 export { CLEANUP_PHASES, type CleanupPhase, type CleanupResult } from './cleanup.js'
 export type { CutRequest, ConnectionCounts, ConnectionStats } from './connections.js'
 export type { Http2Counts, Http2Stats } from './http2-sessions.js'
