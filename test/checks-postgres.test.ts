@@ -66,8 +66,7 @@ t.test('shared Postgres: a Pool and a Client pass', async (t) => {
 })
 
 t.test('throwaway Postgres: down at start, killed, stopped; readiness follows, liveness stays', async (t) => {
-  const server = await startThrowawayPostgres()
-  t.teardown(server.close)
+  const server = await startThrowawayPostgres(t)
   await server.stop()
   const pool = new pg.Pool({ connectionString: server.url, max: 2, connectionTimeoutMillis: TIMEOUT })
   // Killing the server makes idle pooled clients emit 'error'; an app must listen for it.

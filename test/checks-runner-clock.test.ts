@@ -2,43 +2,9 @@
 // out, when the next one starts, what stop() cancels. No sleeps: time moves
 // only when the test advances it.
 import t from 'tap'
-import type { Clock } from '../src/clock.js'
 import { CheckRunner } from '../src/health/runner.js'
 import type { CheckFunction, CheckResult, ResolvedCheck } from '../src/health/types.js'
-
-interface Timer { readonly at: number, readonly fn: () => void, readonly keepAlive: boolean, cancelled: boolean }
-
-class FakeClock implements Clock {
-  #now = 0
-  readonly timers: Timer[] = []
-  readonly now = (): number => this.#now
-  readonly isoNow = (): string => new Date(Date.UTC(2026, 0, 1) + this.#now).toISOString()
-  readonly after = (ms: number, fn: () => void, keepAlive: boolean): () => void => {
-    const timer: Timer = { at: this.#now + ms, fn, keepAlive, cancelled: false }
-    this.timers.push(timer)
-    return () => { timer.cancelled = true }
-  }
-
-  get pending (): Timer[] { return this.timers.filter((x) => !x.cancelled && x.at >= this.#now) }
-
-  /** Moves time forward to `ms`, firing due timers in order and letting the promises they settle run. */
-  async advanceTo (ms: number): Promise<void> {
-    for (;;) {
-      await settle()
-      const next = this.pending.filter((x) => x.at <= ms).sort((a, b) => a.at - b.at)[0]
-      if (next === undefined) break
-      this.#now = next.at
-      next.cancelled = true
-      next.fn()
-    }
-    this.#now = ms
-    await settle()
-  }
-}
-
-async function settle (): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve()
-}
+import { FakeClock } from './helpers/fake-clock.js'
 
 const silent = { info: () => {}, warn: () => {} }
 

@@ -1,34 +1,112 @@
 // Cleanups: each phase is bounded by the cleanup budget whatever its own
 // timeout says, and registrations after the drain started either run at once
 // (consumers) or are refused with an Error (a phase that already ran).
+// The budget arithmetic runs in process on a fake clock (time moves only when
+// the test advances it): which item is given up when, what is skipped. With
+// real timers a budget timer may fire a millisecond before the budget's end
+// as Date.now() sees it, so which of "skipped" or "ran" a later item gets, or
+// which of an item's own timer and the budget's ends it, would be a race.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import type { FastifyBaseLogger } from 'fastify'
 import t from 'tap'
+import { CleanupRegistry, type CleanupResult } from '../src/drain/cleanup.js'
 import { drainApp } from './fixtures/drain/app.js'
+import { FakeClock } from './helpers/fake-clock.js'
 
-t.test('a hanging consumers cleanup with a long timeout does not stall the drain: the report still comes', async (t) => {
-  const { app, logs } = await drainApp({ cleanupTimeoutMs: 150 })
-  app.zeroDowntime.addCleanup('consumers', 'orders-queue', async () => { await new Promise(() => {}) }, 60000)
+/** A logger keeping what the registry logs, as `level: message` lines. */
+function captureLog (): { log: FastifyBaseLogger, lines: string[] } {
+  const lines: string[] = []
+  const at = (level: string) => (_fields: object, msg: string) => { lines.push(`${level}: ${msg}`) }
+  return { log: { info: at('info'), error: at('error') } as unknown as FastifyBaseLogger, lines }
+}
+
+/** Whether `promise` has settled by now (after the microtasks already queued). */
+function settledFlag (promise: Promise<unknown>): () => boolean {
+  let settled = false
+  void promise.then(() => { settled = true })
+  return () => settled
+}
+
+t.test('a hanging consumer with a long own timeout is given up when the budget runs out; the phases after it are skipped', async (t) => {
+  const clock = new FakeClock()
+  const { log, lines } = captureLog()
+  const registry = new CleanupRegistry(log, 1000, clock)
+  registry.add('consumers', 'orders-queue', async () => { await new Promise(() => {}) }, 60000)
   let databasesRan = false
-  app.zeroDowntime.addCleanup('databases', 'pg', () => { databasesRan = true })
-  await app.ready()
-  const report = await app.zeroDowntime.drain('hanging consumer')
-  t.match(report.cleanup, [{ phase: 'consumers', name: 'orders-queue', outcome: 'timeout' }, { phase: 'databases', name: 'pg', outcome: 'skipped' }])
-  t.ok(report.cleanup[0]!.durationMs < 60000, 'given up at the budget, not at its own timeout')
+  registry.add('databases', 'pg', () => { databasesRan = true })
+  registry.startConsumers()
+  // HTTP drains 40 ms after the drain start: the 150 ms budget ends at 190.
+  await clock.advanceTo(40)
+  const results = registry.runAfterHttp(150)
+  const done = settledFlag(results)
+  await clock.advanceTo(189)
+  t.equal(done(), false, 'still waiting for it 1 ms before the budget ends')
+  await clock.advanceTo(190)
+  t.same(await results, [
+    { phase: 'consumers', name: 'orders-queue', outcome: 'timeout', durationMs: 190 },
+    { phase: 'databases', name: 'pg', outcome: 'skipped', durationMs: 0 }
+  ] satisfies CleanupResult[], 'given up at the budget, not at its own 60000 ms')
   t.equal(databasesRan, false, 'the budget was spent waiting for it')
-  t.equal(report.clean, false)
-  t.ok(logs.some((l) => l.drain === 'stopped'), 'the stopped report is logged')
-  t.ok(logs.some((l) => /^cleanup consumers\/orders-queue still running when the cleanup budget ran out/.test(l.msg)))
+  t.same(lines, [
+    'error: cleanup consumers/orders-queue still running when the cleanup budget ran out, after 190 ms',
+    'error: cleanup databases/pg skipped: cleanup budget spent'
+  ])
+  t.same(clock.pending, [], 'its own 60000 ms timer is cancelled: nothing is left to hold the process')
+  t.ok(clock.timers.every((x) => x.keepAlive), 'the timers are ref\'ed: a hung close() holding no handle must not let the process exit before its timeout is logged')
 })
 
-t.test('an item\'s own timeout longer than the budget is capped by the budget after HTTP', async (t) => {
-  const { app } = await drainApp({ cleanupTimeoutMs: 150 })
-  app.zeroDowntime.addCleanup('brokers', 'amqp', async () => { await new Promise(() => {}) }, 60000)
+t.test('an item\'s own timeout longer than the budget is capped to what is left of it', async (t) => {
+  const clock = new FakeClock()
+  const { log, lines } = captureLog()
+  const registry = new CleanupRegistry(log, 1000, clock)
+  // 100 ms of the 150 ms budget go to the database: the broker gets the 50 left.
+  registry.add('databases', 'pg', async () => { await new Promise<void>((resolve) => { clock.after(100, resolve, true) }) })
+  registry.add('brokers', 'amqp', async () => { await new Promise(() => {}) }, 60000)
+  const results = registry.runAfterHttp(150)
+  const done = settledFlag(results)
+  await clock.advanceTo(149)
+  t.equal(done(), false, 'the broker is still waited for at 149 ms')
+  await clock.advanceTo(150)
+  t.same(await results, [
+    { phase: 'databases', name: 'pg', outcome: 'ok', durationMs: 100 },
+    { phase: 'brokers', name: 'amqp', outcome: 'timeout', durationMs: 50 }
+  ] satisfies CleanupResult[])
+  // Its own timer, set to the 50 ms left, and the budget's both end at 150;
+  // its own was set first, so it is the one that ended the wait.
+  t.same(lines, ['info: cleanup databases/pg done', 'error: cleanup brokers/amqp timed out after 50 ms'], 'given the 50 ms left, not its own 60000 ms')
+  t.same(clock.pending, [])
+})
+
+t.test('an item\'s own timeout shorter than the budget ends it; the next phase runs at once', async (t) => {
+  const clock = new FakeClock()
+  const { log, lines } = captureLog()
+  const registry = new CleanupRegistry(log, 1000, clock)
+  registry.add('databases', 'pg', async () => { await new Promise(() => {}) }, 30)
+  let cacheRanAt: number | undefined
+  registry.add('caches', 'redis', () => { cacheRanAt = clock.now() })
+  const results = registry.runAfterHttp(150)
+  await clock.advanceTo(30)
+  t.same(await results, [
+    { phase: 'databases', name: 'pg', outcome: 'timeout', durationMs: 30 },
+    { phase: 'caches', name: 'redis', outcome: 'ok', durationMs: 0 }
+  ] satisfies CleanupResult[])
+  t.equal(cacheRanAt, 30, 'the cache closed as soon as the database gave up, inside the budget')
+  t.same(lines, ['error: cleanup databases/pg timed out after 30 ms', 'info: cleanup caches/redis done'])
+  t.same(clock.pending, [], 'the budget\'s timer is cancelled once every phase reported')
+})
+
+t.test('through the plugin, cleanupTimeoutMs is the budget: a consumer hanging with the longest timeout a timer holds does not stall the drain', async (t) => {
+  const { app, logs } = await drainApp({ cleanupTimeoutMs: 150 })
+  // Its own timer cannot end first (24 days); tap's own timeout bounds the test.
+  app.zeroDowntime.addCleanup('consumers', 'orders-queue', async () => { await new Promise(() => {}) }, 2 ** 31 - 1)
   await app.ready()
-  const report = await app.zeroDowntime.drain()
-  t.match(report.cleanup, [{ name: 'amqp', outcome: 'timeout' }])
-  t.ok(report.cleanup[0]!.durationMs < 60000)
+  const report = await app.zeroDowntime.drain('hanging consumer')
+  t.match(report.cleanup, [{ phase: 'consumers', name: 'orders-queue', outcome: 'timeout' }])
+  t.equal(report.clean, false)
+  t.ok(logs.some((l) => /^cleanup consumers\/orders-queue still running when the cleanup budget ran out, after \d+ ms$/.test(l.msg)), 'given up at the budget')
+  t.ok(logs.some((l) => l.drain === 'stopped'), 'the stopped report is logged')
 })
 
 t.test('an app driving the drain itself exits once it reported: no cleanup timer is left behind', async (t) => {

@@ -4,11 +4,14 @@
 import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
+import { ConnectionTracker, type Connection } from '../src/drain/connections.js'
+import { IdleClosePolicy } from '../src/drain/idle-policy.js'
 import { closeWebSocket, endEventStream } from '../src/drain/index.js'
 import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
@@ -64,25 +67,82 @@ t.test('a WebSocket is told to go away with 1001 at drain start', async (t) => {
   checkPromptEnd(t, logs)
 })
 
-t.test('a connection whose headers never complete (slowloris) is closed idleCloseMs after its first bytes, however it dribbles', async (t) => {
-  const { app } = await drainApp({ idleCloseMs: 150 })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const socket = net.connect((app.server.address() as net.AddressInfo).port, '127.0.0.1')
-  await once(socket, 'connect')
-  socket.resume()
-  const closed = once(socket, 'close')
-  const report = app.zeroDowntime.drain('partial')
-  // Idle since the drain start, then the start of a request arrives before the
-  // 150 ms are up, and one more header byte every 20 ms after that: each byte
-  // used to restart the idle clock, holding the drain to its deadline.
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  socket.write('GET / HTTP/1.1\r\nHost: x\r\n')
-  const dribble = setInterval(() => { if (socket.writable) socket.write('X') }, 20)
-  t.teardown(() => { clearInterval(dribble) })
-  const r = await report
-  t.match(r, { clean: true, connections: { stalledClosed: 1, idleClosed: 0, forced: 0 } }, 'closed, not cut at the deadline')
+t.test('a connection whose headers never complete (slowloris), on a fake clock: closed idleCloseMs after its first bytes, however it dribbles', async (t) => {
+  // The tracker's state machine in process over a real socket: time moves
+  // only when the test sets it, and each look happens once the server has read
+  // what the client sent, so no timer races the bytes.
+  let time = 1000
+  const now = (): number => time
+  const server = http.createServer((_req, res) => { res.end('ok') })
+  const tracker = new ConnectionTracker(server, now)
+  const policy = new IdleClosePolicy<Connection>({ idleCloseMs: 150, spacingMs: 250 }, now)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+  client.on('error', () => {})
+  client.resume()
+  const [serverSocket] = await accepted
+  const sent = async (bytes: string): Promise<void> => {
+    const before = serverSocket.bytesRead
+    client.write(bytes)
+    await until(() => serverSocket.bytesRead >= before + bytes.length, 'the server read what the client sent', { intervalMs: 1 })
+  }
+  tracker.startRetiring()
+  t.equal(tracker.closeIdle(policy, 150), 150, 'idle since the drain start: looked at again when it is due')
+  time = 1100
+  await sent('GET / HTTP/1.1\r\nHost: x\r\n')
+  t.equal(tracker.closeIdle(policy, 150), 150, 'the start of a request 100 ms in: due 150 ms after its first bytes, no longer at the idle due time')
+  time = 1120
+  await sent('X')
+  t.equal(tracker.closeIdle(policy, 150), 130, 'one more header byte does not restart the clock')
+  time = 1249
+  await sent('X')
+  t.equal(tracker.closeIdle(policy, 150), 1, 'still open 1 ms before it is due')
+  t.equal(tracker.counts.connections, 1)
+  const closed = once(client, 'close')
+  time = 1250
+  t.equal(tracker.closeIdle(policy, 150), undefined, 'closed when due: nothing left to look at')
+  t.match(tracker.stats, { stalledClosed: 1, idleClosed: 0, forced: 0 })
+  t.equal(tracker.counts.connections, 0)
   await closed
-  clearInterval(dribble)
+})
+
+t.test('through the drain, a slowloris connection is closed as stalled, not cut at the deadline', async (t) => {
+  // During the drain delay nothing is closed: the first bytes are sent then,
+  // and once the server has read them, the first look (at the delay's end)
+  // finds a partial request. Were the delay over before the server read them
+  // (a stalled machine), the attempt proves nothing and is made again.
+  const ATTEMPTS = 3
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const { app, logs } = await drainApp({ idleCloseMs: 150 })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const accepted = once(app.server, 'connection') as Promise<[net.Socket]>
+    const socket = net.connect((app.server.address() as net.AddressInfo).port, '127.0.0.1')
+    socket.on('error', () => {})
+    socket.resume()
+    const [serverSocket] = await accepted
+    const closed = once(socket, 'close')
+    const report = app.zeroDowntime.drain('partial', { delayMs: 200 })
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n')
+    await until(() => serverSocket.bytesRead > 0, 'the server read the first bytes', { intervalMs: 1 })
+    const beforeFirstLook = !logs.some((l) => l.drain === 'delay-over')
+    // One more header byte every 20 ms: each byte used to restart the idle
+    // clock, holding the drain to its deadline.
+    const dribble = setInterval(() => { if (socket.writable) socket.write('X') }, 20)
+    const r = await report
+    await closed
+    clearInterval(dribble)
+    if (!beforeFirstLook && attempt < ATTEMPTS) {
+      t.comment(`attempt ${attempt}: the drain delay ended before the server read the first bytes; again`)
+      continue
+    }
+    t.ok(beforeFirstLook, 'the first bytes were read before the drain first looked at the connection')
+    t.match(r, { clean: true, connections: { stalledClosed: 1, idleClosed: 0, forced: 0 } }, 'closed, not cut at the deadline')
+    t.ok(logs.some((l) => l.drain === 'idle-closed' && l.stalled === 1), 'the stalled close is logged')
+    break
+  }
 })
 
 t.test('abort() before and during a drain cuts once and makes it unclean', async (t) => {

@@ -49,6 +49,10 @@ await listen(app, { port: Number(process.env.PORT ?? 3000), host: process.env.HO
 `
 
 t.test('packed plugin and kit in a project of their own', async (t) => {
+  // Under os.tmpdir(), not t.testdir() (which is inside the repository): from
+  // there Node would resolve what the project lacks from the repository's own
+  // node_modules and hide a missing dependency. Removed at teardown, which is
+  // registered before anything can fail.
   const scratch = await mkdtemp(join(tmpdir(), 'fzd-pack-'))
   t.teardown(async () => { await rm(scratch, { recursive: true, force: true }) })
   const packs = join(scratch, 'packs')

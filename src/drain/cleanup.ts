@@ -14,6 +14,7 @@
  * started is refused with an Error, because it can no longer run in order.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { describeError } from '../health/scrub.js'
 import { errorCodes } from '../errors.js'
 import { callback, durationMs, invalidArgument, nonEmptyString } from '../options.js'
@@ -45,6 +46,13 @@ interface Running {
   readonly abandon: () => void
 }
 
+/**
+ * The clock the budget is measured on. Epoch milliseconds rather than
+ * SYSTEM_CLOCK's fractional monotonic ones: durations stay whole milliseconds,
+ * like every other number of the drain's timeline (timeline.ts).
+ */
+const DRAIN_CLOCK: Clock = Object.freeze({ ...SYSTEM_CLOCK, now: () => Date.now() })
+
 const TIMED_OUT = Symbol('timed out')
 const ABANDONED = Symbol('abandoned')
 
@@ -56,10 +64,13 @@ export class CleanupRegistry {
   readonly #closed = new Set<CleanupPhase>()
   readonly #log: FastifyBaseLogger
   readonly #defaultTimeoutMs: number
+  readonly #clock: Clock
 
-  constructor (log: FastifyBaseLogger, defaultTimeoutMs: number) {
+  /** `clock`: injectable so that the budget arithmetic is unit-tested on a fake clock instead of against real timers. */
+  constructor (log: FastifyBaseLogger, defaultTimeoutMs: number, clock: Clock = DRAIN_CLOCK) {
     this.#log = log
     this.#defaultTimeoutMs = defaultTimeoutMs
+    this.#clock = clock
   }
 
   add (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number): void {
@@ -87,7 +98,7 @@ export class CleanupRegistry {
 
   /** Runs the phases after HTTP in order, all within `budgetMs`; consumers still stopping are given up at its end. */
   async runAfterHttp (budgetMs: number): Promise<readonly CleanupResult[]> {
-    const until = Date.now() + budgetMs
+    const until = this.#clock.now() + budgetMs
     this.#closed.add('consumers')
     const results = [...await this.#collectBy(this.#startPhase('consumers', until), until)]
     for (const phase of CLEANUP_PHASES.slice(1)) {
@@ -109,29 +120,29 @@ export class CleanupRegistry {
   /** Results of a phase's runs; those still running at `until` are abandoned (reported as timeouts). */
   async #collectBy (running: readonly Running[], until: number): Promise<CleanupResult[]> {
     // Ref'ed like the items' own timers: see #start.
-    const budget = setTimeout(() => { for (const r of running) r.abandon() }, Math.max(0, until - Date.now()))
+    const cancelBudget = this.#clock.after(Math.max(0, until - this.#clock.now()), () => { for (const r of running) r.abandon() }, true)
     try {
       return await Promise.all(running.map(async (r) => await r.result))
     } finally {
-      clearTimeout(budget)
+      cancelBudget()
     }
   }
 
   #start (item: CleanupItem, until: number): Running {
-    const started = Date.now()
+    const started = this.#clock.now()
     const timeoutMs = Math.min(item.timeoutMs, until - started)
     const base = { phase: item.phase, name: item.name }
     if (timeoutMs <= 0) {
       this.#log.error({ drain: 'cleanup', ...base, outcome: 'skipped' }, `cleanup ${item.phase}/${item.name} skipped: cleanup budget spent`)
       return { result: Promise.resolve({ ...base, outcome: 'skipped', durationMs: 0 }), abandon: () => {} }
     }
-    let timer: NodeJS.Timeout | undefined
+    let cancelTimer: () => void = () => {}
     let abandon: () => void = () => {}
     // Ref'ed on purpose, and always cleared: a hung close() often holds no
     // handle at all, and an unref'ed timer would let the event loop empty and
     // the process exit before the timeout is logged.
     const stop = new Promise<typeof TIMED_OUT | typeof ABANDONED>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, TIMED_OUT)
+      cancelTimer = this.#clock.after(timeoutMs, () => { resolve(TIMED_OUT) }, true)
       abandon = () => { resolve(ABANDONED) }
     })
     const result = (async (): Promise<CleanupResult> => {
@@ -139,7 +150,7 @@ export class CleanupRegistry {
         // The item's own promise is raced, not awaited alone: a hung pool.end()
         // must not hold the pod until SIGKILL.
         const outcome = await Promise.race([Promise.resolve().then(item.fn), stop])
-        const durationMs = Date.now() - started
+        const durationMs = this.#clock.now() - started
         if (outcome === TIMED_OUT || outcome === ABANDONED) {
           const why = outcome === TIMED_OUT ? `timed out after ${timeoutMs} ms` : `still running when the cleanup budget ran out, after ${durationMs} ms`
           this.#log.error({ drain: 'cleanup', ...base, outcome: 'timeout', durationMs }, `cleanup ${item.phase}/${item.name} ${why}`)
@@ -148,12 +159,12 @@ export class CleanupRegistry {
         this.#log.info({ drain: 'cleanup', ...base, outcome: 'ok', durationMs }, `cleanup ${item.phase}/${item.name} done`)
         return { ...base, outcome: 'ok', durationMs }
       } catch (err) {
-        const durationMs = Date.now() - started
+        const durationMs = this.#clock.now() - started
         const error = describeError(err)
         this.#log.error({ drain: 'cleanup', ...base, outcome: 'error', durationMs, error }, `cleanup ${item.phase}/${item.name} failed`)
         return { ...base, outcome: 'error', durationMs, error }
       } finally {
-        clearTimeout(timer)
+        cancelTimer()
       }
     })()
     // The executor above has run: `abandon` resolves this item's race now.

@@ -98,16 +98,33 @@ function postgresUser (): { uid: number, gid: number } | undefined {
   }
 }
 
-/** A Postgres of its own: initdb in a temp dir, trust auth, on a free port. */
-export async function startThrowawayPostgres (): Promise<ThrowawayServer> {
+/** What a helper needs of a tap test to clean up after it. */
+export interface Teardown {
+  teardown: (fn: () => unknown) => void
+}
+
+/**
+ * A Postgres of its own: initdb in a temp dir, trust auth, on a free port;
+ * stopped and its directory removed at `t`'s teardown, whatever fails first.
+ */
+export async function startThrowawayPostgres (t: Teardown): Promise<ThrowawayServer> {
   const bin = postgresBin()
   const user = postgresUser()
+  // Under os.tmpdir(), not t.testdir(): Postgres puts its unix socket in it
+  // (-k), and a socket path must stay under 108 bytes; a testdir, named after
+  // the worktree, the file and the test's title, is far longer.
   const dir = mkdtempSync(join(tmpdir(), 'fzd-pg-'))
+  let child: ChildProcess | undefined
+  const close = async (): Promise<void> => {
+    await stopChild(child, 'SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  // Registered before initdb: a failed start removes the directory too.
+  t.teardown(close)
   if (user !== undefined) chownSync(dir, user.uid, user.gid)
   const data = join(dir, 'data')
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'], { stdio: 'ignore', ...user })
   const port = await freePort()
-  let child: ChildProcess | undefined
   const start = async (): Promise<void> => {
     child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: ['ignore', 'pipe', 'pipe'], ...user })
     await waitForOutput(child, /ready to accept connections/, 'postgres')
@@ -120,10 +137,7 @@ export async function startThrowawayPostgres (): Promise<ThrowawayServer> {
     stop: async () => { await stopChild(child, 'SIGINT') },
     kill: async () => { await stopChild(child, 'SIGKILL') },
     start,
-    close: async () => {
-      await stopChild(child, 'SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-    }
+    close
   }
 }
 
