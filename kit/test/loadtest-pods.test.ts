@@ -58,7 +58,14 @@ t.test('a pod: deleted twice or after it exited; probes stop with the process', 
   // A replica that accepts connections and never answers: probes hang until it is killed.
   const port = await freePort()
   const silent = new Pod('silent', 'v1', port, { ...spec('drain').pod, command: ['node', '-e', "require('net').createServer(() => {}).listen(process.env.PORT, process.env.HOST)"], readiness: { path: '/ready', periodMs: 10, timeoutMs: 60_000, failureThreshold: 1, successThreshold: 1 } }, timeline, () => {})
-  while (!await new Promise<boolean>((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }).on('error', () => { resolve(false) }) })) await new Promise((resolve) => setTimeout(resolve, 20))
+  const accepts = async (): Promise<boolean> => await new Promise<boolean>((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }).on('error', () => { resolve(false) }) })
+  // Bounded by its own count of attempts: a slow start takes longer, a replica that never listens fails here.
+  let listening = false
+  for (let i = 0; i < 1500 && !listening; i++) {
+    listening = await accepts()
+    if (!listening) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.ok(listening, 'the silent replica accepts connections')
   await new Promise((resolve) => setTimeout(resolve, 50))
   silent.kill()
   await silent.done

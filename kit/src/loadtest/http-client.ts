@@ -66,6 +66,28 @@ export interface ClosedLoopOptions {
   readonly thinkMs?: number
   /** Share one pool across all clients (idle pooled sockets) instead of one socket each. */
   readonly sharedPool?: boolean
+  /**
+   * Where think times come from: numbers in [0, 1), like Math.random (the
+   * default, for real runs). A test passes `seededRandom(seed)` so the same
+   * seed gives the same think-time sequence.
+   */
+  readonly random?: () => number
+}
+
+/**
+ * A small deterministic PRNG (mulberry32): the same seed gives the same
+ * sequence in [0, 1). Math.random cannot be seeded, and a test that checks
+ * what the think times are needs them to be the same every run.
+ */
+export function seededRandom (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6D2B79F5) >>> 0
+    let x = state
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
 }
 
 /** A pause after a failure, so a client that keeps failing does not spin. */
@@ -91,11 +113,13 @@ export function clientLoops (opts: ClosedLoopOptions, sendOne: () => Promise<Out
   // Every client sleeps on this one signal.
   setMaxListeners(0, abort.signal)
   const think = opts.thinkMs ?? 0
+  // Resolved once: every client of this load draws from the same source.
+  const random = opts.random ?? Math.random
   const client = async (): Promise<void> => {
     while (!stopping) {
       const outcome = await sendOne()
       const failed = outcome.kind !== 'response' || outcome.status >= 300
-      const pause = (failed ? BACKOFF_MS : 0) + (think > 0 ? Math.random() * think : 0)
+      const pause = (failed ? BACKOFF_MS : 0) + (think > 0 ? random() * think : 0)
       if (pause > 0) await sleep(pause, undefined, { signal: abort.signal }).catch(() => {})
     }
   }

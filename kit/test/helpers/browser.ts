@@ -1,7 +1,7 @@
 // Headless Chromium (Debian's `chromium`, installed by .ci/run) driven by
 // playwright-core, which brings no browser of its own. Run directly, it
 // screenshots a report: node --import tsx kit/test/helpers/browser.ts <report.html> <out.png>
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -11,7 +11,11 @@ export const CHROMIUM = '/usr/bin/chromium'
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
-/** A fresh profile in `userDataDir`, a wide window: service and baseline side by side. */
+/**
+ * A fresh profile in `userDataDir`, a wide window: service and baseline side
+ * by side. The caller owns the folder: a test passes one under its
+ * `t.testdir()` (removed with the test), the screenshot script removes its own.
+ */
 export async function launch (userDataDir: string): Promise<BrowserContext> {
   return await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -50,11 +54,18 @@ export async function screenshot (page: Page, path: string): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [file, out] = process.argv.slice(2) as [string, string]
-  const context = await launch(await mkdtemp(join(tmpdir(), 'fzd-chromium-')))
+  // Run as a script there is no test folder: a temporary profile, removed
+  // once Chromium closed (it writes to it until then).
+  const profile = await mkdtemp(join(tmpdir(), 'fzd-chromium-'))
   try {
-    const { page } = await openReport(context, file)
-    await screenshot(page, out)
+    const context = await launch(profile)
+    try {
+      const { page } = await openReport(context, file)
+      await screenshot(page, out)
+    } finally {
+      await context.close()
+    }
   } finally {
-    await context.close()
+    await rm(profile, { recursive: true, force: true })
   }
 }

@@ -1,0 +1,55 @@
+// Think time is drawn from an injectable source: a seeded one gives the same
+// think-time sequence every run, so no test has to reason about Math.random.
+import t from 'tap'
+import type { Outcome } from '../src/loadtest/accounting.js'
+import { clientLoops, seededRandom } from '../src/loadtest/http-client.js'
+
+const THINK_MS = 2
+const PAUSES = 20
+
+/**
+ * The first PAUSES think times (ms) one client of `clientLoops` paused for,
+ * drawn from `random`: every request is answered 200 at once, so each pause
+ * is think time only (no failure backoff).
+ */
+async function thinkTimes (random: () => number): Promise<number[]> {
+  const pauses: number[] = []
+  let enough: () => void = () => {}
+  const drawn = new Promise<void>((resolve) => { enough = resolve })
+  const load = clientLoops(
+    {
+      connections: 1,
+      request: { method: 'GET', path: '/' },
+      thinkMs: THINK_MS,
+      random: () => {
+        const r = random()
+        pauses.push(r * THINK_MS)
+        if (pauses.length === PAUSES) enough()
+        return r
+      }
+    },
+    async (): Promise<Outcome> => ({ kind: 'response', status: 200 }),
+    () => {}
+  )
+  await drawn
+  await load.stop()
+  return pauses.slice(0, PAUSES)
+}
+
+t.test('the same seed gives the same think-time sequence', async (t) => {
+  const first = await thinkTimes(seededRandom(42))
+  const again = await thinkTimes(seededRandom(42))
+  t.equal(first.length, PAUSES, 'the client drew its think time from the injected source')
+  t.same(again, first, 'same seed, same sequence')
+  t.ok(first.every((ms) => ms >= 0 && ms < THINK_MS), 'every think time within [0, thinkMs)')
+  t.ok(new Set(first).size > 1, 'the think times vary')
+  t.notSame(await thinkTimes(seededRandom(43)), first, 'another seed, another sequence')
+})
+
+t.test('seededRandom: numbers in [0, 1), one sequence per seed', async (t) => {
+  const a = seededRandom(7)
+  const b = seededRandom(7)
+  const xs = Array.from({ length: 1000 }, () => a())
+  t.same(Array.from({ length: 1000 }, () => b()), xs)
+  t.ok(xs.every((x) => x >= 0 && x < 1))
+})
