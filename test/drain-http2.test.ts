@@ -228,6 +228,6 @@ t.test('an idle session is told to go away after idleCloseMs; the deadline cuts 
   const cut = pod.logs.find((l) => l.drain === 'cut') as LogLine & { requests: Array<{ method: string, url: string }>, forcedSessions: number }
   t.equal(cut.forcedSessions, 1)
   t.match(cut.requests, [{ method: 'GET', url: '/slow?ms=60000' }], 'names the stream it cut')
-  t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: false, http2: { sessions: 2, goaways: 2, idleClosed: 1, forced: 1 } })
+  t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: false, http2: { sessions: 2, streamsServed: 0, goaways: 2, idleClosed: 1, forced: 1 } }, 'the one stream was cut, not served')
   busy.destroy()
 })

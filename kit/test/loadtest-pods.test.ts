@@ -189,3 +189,25 @@ t.test('per-pod connection endings: read from the drain\'s stopped line, shown i
   t.match(html, /<tr><td>web-v1-1<\/td><td>10\.0 s<\/td><td>5<\/td><td>2<\/td><td>3<\/td><td>1<\/td><td>0<\/td><td>1<\/td><\/tr>/)
   t.match(html, /<tr><td>base-1<\/td><td>1\.0 s<\/td><td>-<\/td>/)
 })
+
+t.test('per-pod endings of a pod that served HTTP/2: its sessions and the streams served in the drain, in the text and HTML reports', async (t) => {
+  const h1Only = JSON.stringify({ drain: 'stopped', connections: { retired: 1 }, http2: { sessions: 0, streams: 0, streamsServed: 0, goaways: 0, idleClosed: 0, forced: 0 }, cut: [] })
+  t.equal(stoppedReport(h1Only)?.http2, undefined, 'no session seen: no HTTP/2 part')
+  const line = JSON.stringify({ drain: 'stopped', connections: { retired: 0 }, http2: { sessions: 4, streams: 900, streamsServed: 812, goaways: 4, idleClosed: 1, forced: 0 }, cut: [] })
+  t.same(stoppedReport(line)?.http2, { sessions: 4, goaways: 4, idleClosed: 1, streamsServed: 812, forced: 0 })
+  const events = [
+    { at: 0, type: 'deleted' as const, pod: 'web-v1-1', version: 'v1' },
+    { at: 5500, type: 'exited' as const, pod: 'web-v1-1', version: 'v1' },
+    { at: 0, type: 'deleted' as const, pod: 'web-v1-2', version: 'v1' },
+    { at: 5000, type: 'exited' as const, pod: 'web-v1-2', version: 'v1' }
+  ]
+  const pods = podEndings([{ name: 'web-v1-1', drainReport: stoppedReport(line) }, { name: 'web-v1-2', drainReport: stoppedReport(h1Only) }], events)
+  const r = { scenario: 'grpc', description: 'd', label: 'service', command: ['x'], proxy: 'l4', durationMs: 1000, counts: { sent: 1, ok: 1, statuses: {}, failed: {}, retried: 0 }, dropped: 0, unsettled: 0, latencyMs: { p50: 1, p99: 2 }, failures: [], events, throughput: [1], drops: [0], balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, pods }
+  const text = textReport([r])
+  t.match(text, /web-v1-1: gone 5\.5 s after deletion; 0 retired, .*; HTTP\/2: 4 session\(s\), 4 told to go away \(1 idle\), 0 cut, 812 stream\(s\) served in the drain/)
+  t.notMatch(text, /web-v1-2: [^\n]*HTTP\/2/, 'an HTTP/1.1-only pod has no HTTP/2 part')
+  const html = htmlReport(jsonReport([r], 'service', new Date(0)), 'service')
+  t.match(html, /<th>HTTP\/2 sessions<\/th>/)
+  t.match(html, /<tr><td>web-v1-1<\/td><td>5\.5 s<\/td>(<td>\d+<\/td>){6}<td>4<\/td><td>4 \(1\)<\/td><td>0<\/td><td>812<\/td><\/tr>/)
+  t.match(html, /<tr><td>web-v1-2<\/td><td>5\.0 s<\/td>(<td>\d+<\/td>){6}<td>-<\/td><td>-<\/td><td>-<\/td><td>-<\/td><\/tr>/)
+})

@@ -78,8 +78,8 @@ interface Session {
   readonly frames: Socket | undefined
   readonly streams: Map<ServerHttp2Stream, Stream>
   idleSince: number
-  /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out). */
-  state: 'open' | 'notified' | 'closing'
+  /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out); 'cut': destroyed at the deadline. */
+  state: 'open' | 'notified' | 'closing' | 'cut'
 }
 
 export interface Http2Counts {
@@ -94,7 +94,7 @@ export interface Http2Stats {
   readonly sessions: number
   /** Streams received since the server started. */
   readonly streams: number
-  /** Streams completed after the drain started. */
+  /** Streams completed after the drain started (not those cut at the deadline). */
   readonly streamsServed: number
   /** Sessions told to go away (graceful GOAWAY sequence started). */
   readonly goaways: number
@@ -184,6 +184,8 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       for (const st of s.streams.values()) cut.push({ method: st.method, url: scrub(st.path), ageMs: now - Math.max(st.startedAt, this.#retiringSince) })
       this.#forced++
       this.#sessions.delete(s.session)
+      // Its streams close as the session is destroyed: they were cut, not served.
+      s.state = 'cut'
       s.session.destroy()
     }
     return cut
@@ -199,7 +201,7 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       stream.once('close', () => {
         s.streams.delete(stream)
         s.idleSince = this.#now()
-        if (this.#retiring) this.#streamsServed++
+        if (this.#retiring && s.state !== 'cut') this.#streamsServed++
         this.emit('change')
       })
       // A session opened during the drain serves the streams its client sent

@@ -2,8 +2,10 @@
  * How each pod's connections ended, from the `stopped` line of the pod's own
  * drain timeline (pino JSON on stdout): retired after a `Connection: close`
  * response, closed by its client, idle-closed by the drain, closed with
- * incomplete headers (stalled), or cut at the deadline. Services that do not
- * log that line (the baseline) show none.
+ * incomplete headers (stalled), or cut at the deadline; for a pod that served
+ * HTTP/2, how its sessions ended too (told to go away, idle, cut) and how many
+ * streams it served during the drain. Services that do not log that line (the
+ * baseline) show none.
  */
 import type { TimelineEvent } from './events.js'
 
@@ -15,12 +17,36 @@ export interface ConnectionEndings {
   readonly forced: number
 }
 
+/** HTTP/2 sessions of a pod, from the `http2` part of its drain report. */
+export interface Http2Endings {
+  /** Sessions the pod saw. */
+  readonly sessions: number
+  /** Sessions told to go away (GOAWAY), idle ones included. */
+  readonly goaways: number
+  /** Of those, the ones told because they stayed idle for `idleCloseMs`. */
+  readonly idleClosed: number
+  /** Streams completed during the drain. */
+  readonly streamsServed: number
+  /** Sessions destroyed at the deadline. */
+  readonly forced: number
+}
+
+/** What the kit keeps of a pod's `stopped` line. */
+export interface DrainReport {
+  readonly endings: ConnectionEndings
+  /** Only for a pod that saw HTTP/2 sessions. */
+  readonly http2?: Http2Endings
+  /** Requests the drain reported cut. */
+  readonly cut: number
+}
+
 export interface PodEndings {
   readonly pod: string
   /** From the pod's deletion to its exit, ms (undefined when it was not deleted during the run). */
   readonly goneAfterDeletionMs?: number
   /** From its drain report; undefined when the pod logged none. */
   readonly endings?: ConnectionEndings
+  readonly http2?: Http2Endings
   /** Requests the drain reported cut. */
   readonly cut?: number
 }
@@ -28,7 +54,7 @@ export interface PodEndings {
 const count = (v: unknown): number => typeof v === 'number' && Number.isFinite(v) ? v : 0
 
 /** The drain's `stopped` report in one log line, or undefined (any other line, or not JSON). */
-export function stoppedReport (line: string): { endings: ConnectionEndings, cut: number } | undefined {
+export function stoppedReport (line: string): DrainReport | undefined {
   if (!line.includes('"stopped"')) return undefined
   let parsed: unknown
   try {
@@ -36,32 +62,41 @@ export function stoppedReport (line: string): { endings: ConnectionEndings, cut:
   } catch {
     return undefined
   }
-  const r = parsed as { drain?: unknown, connections?: Record<string, unknown>, cut?: unknown }
+  const r = parsed as { drain?: unknown, connections?: Record<string, unknown>, http2?: Record<string, unknown> | null, cut?: unknown }
   if (r.drain !== 'stopped' || typeof r.connections !== 'object' || r.connections === null) return undefined
   const c = r.connections
+  const h = typeof r.http2 === 'object' && r.http2 !== null ? r.http2 : {}
+  const http2: Http2Endings = { sessions: count(h.sessions), goaways: count(h.goaways), idleClosed: count(h.idleClosed), streamsServed: count(h.streamsServed), forced: count(h.forced) }
   return {
     endings: { retired: count(c.retired), closedByClient: count(c.closedByClient), idleClosed: count(c.idleClosed), stalledClosed: count(c.stalledClosed), forced: count(c.forced) },
+    // An HTTP/1.1-only pod reports zero sessions: nothing to show for it.
+    ...(http2.sessions > 0 ? { http2 } : {}),
     cut: Array.isArray(r.cut) ? r.cut.length : 0
   }
 }
 
 /** One row per pod: its endings and how long after deletion it was gone. */
-export function podEndings (pods: ReadonlyArray<{ readonly name: string, readonly drainReport?: { endings: ConnectionEndings, cut: number } }>, events: readonly TimelineEvent[]): PodEndings[] {
+export function podEndings (pods: ReadonlyArray<{ readonly name: string, readonly drainReport?: DrainReport }>, events: readonly TimelineEvent[]): PodEndings[] {
   return pods.map((p) => {
     const deleted = events.find((e) => e.pod === p.name && e.type === 'deleted')
     const exited = events.find((e) => e.pod === p.name && e.type === 'exited')
     return {
       pod: p.name,
       ...(deleted !== undefined && exited !== undefined ? { goneAfterDeletionMs: Math.round(exited.at - deleted.at) } : {}),
-      ...(p.drainReport === undefined ? {} : { endings: p.drainReport.endings, cut: p.drainReport.cut })
+      ...(p.drainReport === undefined ? {} : { endings: p.drainReport.endings, ...(p.drainReport.http2 === undefined ? {} : { http2: p.drainReport.http2 }), cut: p.drainReport.cut })
     }
   })
 }
 
-/** `web-v1-1: gone 10.1 s after deletion; 41 retired, 2 closed by client, 17 idle-closed, 0 stalled, 0 cut` */
+/**
+ * `web-v1-1: gone 10.1 s after deletion; 41 retired, 2 closed by client, 17 idle-closed, 0 stalled, 0 cut (0 request(s))`,
+ * then for a pod that served HTTP/2 `; HTTP/2: 4 sessions, 4 told to go away (1 idle), 0 cut, 812 streams served in the drain`.
+ */
 export function describeEndings (p: PodEndings): string {
   const gone = p.goneAfterDeletionMs === undefined ? 'not deleted' : `gone ${(p.goneAfterDeletionMs / 1000).toFixed(1)} s after deletion`
   const e = p.endings
   if (e === undefined) return `${p.pod}: ${gone}; no drain report`
-  return `${p.pod}: ${gone}; ${e.retired} retired, ${e.closedByClient} closed by client, ${e.idleClosed} idle-closed, ${e.stalledClosed} stalled, ${e.forced} cut (${p.cut ?? 0} request(s))`
+  const h = p.http2
+  const http2 = h === undefined ? '' : `; HTTP/2: ${h.sessions} session(s), ${h.goaways} told to go away (${h.idleClosed} idle), ${h.forced} cut, ${h.streamsServed} stream(s) served in the drain`
+  return `${p.pod}: ${gone}; ${e.retired} retired, ${e.closedByClient} closed by client, ${e.idleClosed} idle-closed, ${e.stalledClosed} stalled, ${e.forced} cut (${p.cut ?? 0} request(s))${http2}`
 }

@@ -9,6 +9,7 @@
  */
 import { BIN_MS, type FailureRecord } from './accounting.js'
 import type { PodEventType, TimelineEvent } from './events.js'
+import type { PodEndings } from './endings.js'
 import { describe, kinds, ms, type ReportFile } from './report.js'
 
 type Run = ReportFile['runs'][number]
@@ -269,13 +270,16 @@ export function runSvg (run: Run, endMs: number): string {
   ].join('')
 }
 
-/** Per deleted pod: how long it took to go and how its connections ended. */
+/** Per deleted pod: how long it took to go and how its connections (and, if any pod served HTTP/2, its sessions) ended. */
 function endingsTable (r: Run): string {
   const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
   if (drained.length === 0) return ''
   const cell = (n: number | undefined): string => `<td>${n === undefined ? '-' : n}</td>`
-  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}</tr>`)
-  return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th></tr>${rows.join('')}</table>`
+  const h2 = drained.some((p) => p.http2 !== undefined)
+  const h2Head = h2 ? '<th>HTTP/2 sessions</th><th>told to go away (idle)</th><th>sessions cut</th><th>streams served in the drain</th>' : ''
+  const h2Cells = (p: PodEndings): string => !h2 ? '' : p.http2 === undefined ? '<td>-</td><td>-</td><td>-</td><td>-</td>' : `${cell(p.http2.sessions)}<td>${p.http2.goaways} (${p.http2.idleClosed})</td>${cell(p.http2.forced)}${cell(p.http2.streamsServed)}`
+  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}${h2Cells(p)}</tr>`)
+  return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th>${h2Head}</tr>${rows.join('')}</table>`
 }
 
 function runSection (r: Run, endMs: number, underTest: string): string {

@@ -8,7 +8,7 @@ import { connect as connectH2 } from 'node:http2'
 import { createServer } from 'node:net'
 import { ENV } from 'fastify-zero-downtime'
 import type { PodSpec, Protocol } from './cluster-spec.js'
-import { stoppedReport, type ConnectionEndings } from './endings.js'
+import { stoppedReport, type DrainReport } from './endings.js'
 import type { ClusterEventLog } from './events.js'
 
 export const LOOPBACK = '127.0.0.1'
@@ -69,7 +69,7 @@ export class Pod {
   terminating = false
   exited = false
   /** How its connections ended, from its drain's `stopped` log line (none from a service that does not log it). */
-  drainReport: { endings: ConnectionEndings, cut: number } | undefined
+  drainReport: DrainReport | undefined
   /** Resolves when the process has exited. */
   readonly done: Promise<void>
   readonly #spec: PodSpec
