@@ -90,7 +90,7 @@ export function podEndings (pods: ReadonlyArray<{ readonly name: string, readonl
 
 /**
  * `web-v1-1: gone 10.1 s after deletion; 41 retired, 2 closed by client, 17 idle-closed, 0 stalled, 0 cut (0 request(s))`,
- * then for a pod that served HTTP/2 `; HTTP/2: 4 sessions, 4 told to go away (1 idle), 0 cut, 812 streams served in the drain`.
+ * then for a pod that served HTTP/2 `; HTTP/2: 4 session(s), 4 told to go away (1 idle), 0 cut, 812 stream(s) served in the drain`.
  */
 export function describeEndings (p: PodEndings): string {
   const gone = p.goneAfterDeletionMs === undefined ? 'not deleted' : `gone ${(p.goneAfterDeletionMs / 1000).toFixed(1)} s after deletion`
