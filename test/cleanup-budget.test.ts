@@ -11,6 +11,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import t from 'tap'
+import type { Clock } from '../src/clock.js'
 import { CleanupRegistry, type CleanupResult } from '../src/drain/cleanup.js'
 import { drainApp } from './fixtures/drain/app.js'
 import { FakeClock } from './helpers/fake-clock.js'
@@ -96,6 +97,38 @@ t.test('an item\'s own timeout shorter than the budget ends it; the next phase r
   t.same(lines, ['error: cleanup databases/pg timed out after 30 ms', 'info: cleanup caches/redis done'])
   t.same(clock.pending, [], 'the budget\'s timer is cancelled once every phase reported')
 })
+
+/**
+ * A clock whose timers fire a millisecond before their end as its `now()`
+ * sees it, as real timers sometimes do against Date.now().
+ */
+function earlyClock (): { clock: Clock, fake: FakeClock } {
+  const fake = new FakeClock()
+  return { fake, clock: { now: fake.now, isoNow: fake.isoNow, after: (ms, fn, keepAlive) => fake.after(Math.max(0, ms - 1), fn, keepAlive) } }
+}
+
+for (const [ended, own] of [['the budget\'s own timer', 60000], ['an item\'s timeout cut to the budget', undefined]] as const) {
+  t.test(`a timer firing a millisecond early spends the budget (${ended}): the next phase is skipped, not given the millisecond left`, async (t) => {
+    const { clock, fake } = earlyClock()
+    const { log, lines } = captureLog()
+    const registry = new CleanupRegistry(log, 1000, clock)
+    let lateRan = false
+    if (own === undefined) {
+      // Its own 1000 ms timeout is cut to the 150 ms budget: that timer marks the budget's end.
+      registry.add('databases', 'stuck', async () => { await new Promise(() => {}) })
+    } else {
+      // Started at the drain start with its own 60000 ms: the budget's timer gives it up.
+      registry.add('consumers', 'stuck', async () => { await new Promise(() => {}) }, own)
+      registry.startConsumers()
+    }
+    registry.add('caches', 'late', () => { lateRan = true })
+    const results = registry.runAfterHttp(150)
+    await fake.advanceTo(149)
+    t.match(await results, [{ name: 'stuck', outcome: 'timeout' }, { name: 'late', outcome: 'skipped', durationMs: 0 }])
+    t.equal(lateRan, false, 'the budget was spent: the cache is not closed in what only seemed left of it')
+    t.match(lines.at(-1), 'error: cleanup caches/late skipped: cleanup budget spent')
+  })
+}
 
 t.test('through the plugin, cleanupTimeoutMs is the budget: a consumer hanging with the longest timeout a timer holds does not stall the drain', async (t) => {
   const { app, logs } = await drainApp({ cleanupTimeoutMs: 150 })

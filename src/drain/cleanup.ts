@@ -53,6 +53,18 @@ interface Running {
  */
 const DRAIN_CLOCK: Clock = Object.freeze({ ...SYSTEM_CLOCK, now: () => Date.now() })
 
+/**
+ * The time left for cleanups: spent at `until` by the clock, or as soon as a
+ * timer set for `until` fired (the budget's own, or an item's timeout cut to
+ * it), whichever comes first. A timer may fire a millisecond before `until`
+ * as `now()` sees it; an item started after that must be skipped, not given
+ * the millisecond that seems left.
+ */
+interface Budget {
+  readonly until: number
+  spent: boolean
+}
+
 const TIMED_OUT = Symbol('timed out')
 const ABANDONED = Symbol('abandoned')
 
@@ -85,7 +97,7 @@ export class CleanupRegistry {
       this.#items.push(item)
     } else if (!this.#closed.has(phase)) {
       // Only `consumers` is started yet open: stop this one now, with the others.
-      running.push(this.#start(item, Infinity))
+      running.push(this.#start(item, { until: Infinity, spent: false }))
     } else {
       throw new errorCodes.FST_ZD_CLEANUP_REFUSED(`addCleanup("${phase}", "${name}") refused: the ${phase} cleanup has already run in this drain; close it yourself`)
     }
@@ -93,34 +105,37 @@ export class CleanupRegistry {
 
   /** Starts the consumers (at drain start); their results are collected after HTTP. */
   startConsumers (): void {
-    this.#startPhase('consumers', Infinity)
+    this.#startPhase('consumers', { until: Infinity, spent: false })
   }
 
   /** Runs the phases after HTTP in order, all within `budgetMs`; consumers still stopping are given up at its end. */
   async runAfterHttp (budgetMs: number): Promise<readonly CleanupResult[]> {
-    const until = this.#clock.now() + budgetMs
+    const budget: Budget = { until: this.#clock.now() + budgetMs, spent: false }
     this.#closed.add('consumers')
-    const results = [...await this.#collectBy(this.#startPhase('consumers', until), until)]
+    const results = [...await this.#collectBy(this.#startPhase('consumers', budget), budget)]
     for (const phase of CLEANUP_PHASES.slice(1)) {
       this.#closed.add(phase)
-      results.push(...await this.#collectBy(this.#startPhase(phase, until), until))
+      results.push(...await this.#collectBy(this.#startPhase(phase, budget), budget))
     }
     return results
   }
 
-  #startPhase (phase: CleanupPhase, until: number): Running[] {
+  #startPhase (phase: CleanupPhase, budget: Budget): Running[] {
     let running = this.#started.get(phase)
     if (running === undefined) {
-      running = this.#items.filter((item) => item.phase === phase).map((item) => this.#start(item, until))
+      running = this.#items.filter((item) => item.phase === phase).map((item) => this.#start(item, budget))
       this.#started.set(phase, running)
     }
     return running
   }
 
-  /** Results of a phase's runs; those still running at `until` are abandoned (reported as timeouts). */
-  async #collectBy (running: readonly Running[], until: number): Promise<CleanupResult[]> {
+  /** Results of a phase's runs; those still running when the budget is spent are abandoned (reported as timeouts). */
+  async #collectBy (running: readonly Running[], budget: Budget): Promise<CleanupResult[]> {
     // Ref'ed like the items' own timers: see #start.
-    const cancelBudget = this.#clock.after(Math.max(0, until - this.#clock.now()), () => { for (const r of running) r.abandon() }, true)
+    const cancelBudget = this.#clock.after(Math.max(0, budget.until - this.#clock.now()), () => {
+      budget.spent = true
+      for (const r of running) r.abandon()
+    }, true)
     try {
       return await Promise.all(running.map(async (r) => await r.result))
     } finally {
@@ -128,11 +143,11 @@ export class CleanupRegistry {
     }
   }
 
-  #start (item: CleanupItem, until: number): Running {
+  #start (item: CleanupItem, budget: Budget): Running {
     const started = this.#clock.now()
-    const timeoutMs = Math.min(item.timeoutMs, until - started)
+    const timeoutMs = Math.min(item.timeoutMs, budget.until - started)
     const base = { phase: item.phase, name: item.name }
-    if (timeoutMs <= 0) {
+    if (timeoutMs <= 0 || budget.spent) {
       this.#log.error({ drain: 'cleanup', ...base, outcome: 'skipped' }, `cleanup ${item.phase}/${item.name} skipped: cleanup budget spent`)
       return { result: Promise.resolve({ ...base, outcome: 'skipped', durationMs: 0 }), abandon: () => {} }
     }
@@ -141,8 +156,14 @@ export class CleanupRegistry {
     // Ref'ed on purpose, and always cleared: a hung close() often holds no
     // handle at all, and an unref'ed timer would let the event loop empty and
     // the process exit before the timeout is logged.
+    // Cut to what was left of the budget, this timer marks the budget's end
+    // like the budget's own timer does.
+    const endsBudget = budget.until - started <= item.timeoutMs
     const stop = new Promise<typeof TIMED_OUT | typeof ABANDONED>((resolve) => {
-      cancelTimer = this.#clock.after(timeoutMs, () => { resolve(TIMED_OUT) }, true)
+      cancelTimer = this.#clock.after(timeoutMs, () => {
+        if (endsBudget) budget.spent = true
+        resolve(TIMED_OUT)
+      }, true)
       abandon = () => { resolve(ABANDONED) }
     })
     const result = (async (): Promise<CleanupResult> => {
