@@ -31,10 +31,18 @@ t.test('consumers stop at drain start, the rest after HTTP, in phase order', asy
   t.same(await app.zeroDowntime.drain('again'), report, 'drain runs once')
 })
 
-// Items past the cleanup budget are skipped, not awaited: on a fake clock in
-// cleanup-budget.test.ts. With a real 150 ms budget, the budget's timer may
-// fire a millisecond before its end as Date.now() sees it, and the next item
-// then runs in what is left instead of being skipped.
+t.test('items past the cleanup budget are skipped, not awaited', async (t) => {
+  // Real timers: one that fires a millisecond early still spends the budget
+  // (cleanup.ts), so the late item is skipped, never run in what seems left.
+  const { app } = await drainApp({ cleanupTimeoutMs: 150 })
+  app.zeroDowntime.addCleanup('databases', 'stuck', async () => { await new Promise(() => {}) })
+  let ran = false
+  app.zeroDowntime.addCleanup('caches', 'late', () => { ran = true })
+  await app.ready()
+  const report = await app.zeroDowntime.drain()
+  t.match(report.cleanup, [{ name: 'stuck', outcome: 'timeout' }, { name: 'late', outcome: 'skipped' }])
+  t.equal(ran, false)
+})
 
 t.test('closing the app directly still runs every phase once', async (t) => {
   const { app } = await drainApp()
