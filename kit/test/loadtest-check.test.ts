@@ -34,7 +34,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   const dir = await outDir(t)
   process.env.KUBECTL_LOG = join(dir, 'kubectl.log')
   const o = io()
-  const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post,idle-pool', '--out', dir], o)
+  const code = await check([...FAST, '--url', url, '--namespace', 'shop', '--context', 'kind-kind', '--scenarios', 'hot-loop,post,idle-pool', '--seed', '7', '--out', dir], o)
   t.equal(code, 0, o.out() + o.err())
   const calls = (await readFile(process.env.KUBECTL_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as string[])
   t.same(calls[0], ['--context', 'kind-kind', '-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.selector.matchLabels}'])
@@ -44,6 +44,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportFile
   t.equal(report.ok, true)
   t.same(report.runs.map((r) => r.scenario), ['hot-loop', 'post', 'idle-pool'])
+  t.same(report.runs.map((r) => r.seed), [7, 7, 7], 'the seed is in the report, to rerun with')
   t.ok(report.runs.every((r) => r.counts.ok > 0 && r.dropped === 0))
   const types = report.runs[0]!.events.map((e) => `${e.type} ${e.pod}`)
   t.same(types, ['rollout-started deployment/web', 'rollout-complete deployment/web', 'deleted web-old', 'exited web-old'])
@@ -91,6 +92,7 @@ t.test('flags', async (t) => {
     [['--url', 'https://example.com', '--deployment', 'web'], /--url must be an http URL/],
     [['--url', 'http://127.0.0.1', '--deployment', 'web', '--image', 'noequals'], /--image must be container=image/],
     [['--url', 'http://[::1]', '--deployment', 'web', '--scale', '0'], /--scale must be a number >= 0.01/],
+    [['--url', 'http://[::1]', '--deployment', 'web', '--seed', 'x'], /--seed must be an integer >= 0/],
     [['--url', 'http://127.0.0.1', '--deployment', 'web', '--scenarios', 'x'], /unknown scenario x/]
   ] as const) {
     const e = io()

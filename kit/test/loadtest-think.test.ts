@@ -1,8 +1,14 @@
 // Think time is drawn from an injectable source: a seeded one gives the same
-// think-time sequence every run, so no test has to reason about Math.random.
+// think-time sequence every run, so no test has to reason about Math.random;
+// `--seed` hands one to the scenarios that think.
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import type { Outcome } from '../src/loadtest/accounting.js'
+import { Recorder, type Outcome } from '../src/loadtest/accounting.js'
 import { clientLoops, seededRandom } from '../src/loadtest/http-client.js'
+import { loadShape } from '../src/loadtest/run.js'
+import { selectScenarios } from '../src/loadtest/scenarios.js'
 
 const THINK_MS = 2
 const PAUSES = 20
@@ -52,4 +58,33 @@ t.test('seededRandom: numbers in [0, 1), one sequence per seed', async (t) => {
   const xs = Array.from({ length: 1000 }, () => a())
   t.same(Array.from({ length: 1000 }, () => b()), xs)
   t.ok(xs.every((x) => x >= 0 && x < 1))
+})
+
+t.test('the idle-pool scenarios draw their think times from the run\'s load shape', async (t) => {
+  const server = createServer((req, res) => { req.resume(); res.end('ok') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const port = (server.address() as AddressInfo).port
+  for (const scenario of selectScenarios(['idle-pool', 'idle-pool-undici'])) {
+    // What `--seed 42` gives a run, recorded as the scenario's clients draw it.
+    const seeded = loadShape(0.001, 42).random
+    const drawn: number[] = []
+    let enough: () => void = () => {}
+    const done = new Promise<void>((resolve) => { enough = resolve })
+    const random = (): number => {
+      const r = seeded()
+      drawn.push(r)
+      if (drawn.length === 3) enough()
+      return r
+    }
+    const recorder = new Recorder(() => 0)
+    const load = await scenario.start({ host: '127.0.0.1', port, recorder, podFor: () => undefined, requestTimeoutMs: 2000 }, { scale: 0.001, random })
+    await done
+    await load.stop()
+    const expected = seededRandom(42)
+    t.same(drawn.slice(0, 3), [expected(), expected(), expected()], `${scenario.name}: think times from seededRandom(42)`)
+    t.ok(recorder.counts.ok >= 3, `${scenario.name}: one request before each think time`)
+  }
+  t.equal(loadShape(1, undefined).random, Math.random, 'no seed: Math.random')
 })

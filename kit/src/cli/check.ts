@@ -6,11 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Recorder } from '../loadtest/accounting.js'
 import { ClusterEventLog } from '../loadtest/events.js'
-import { command, numberFlag, UsageError } from '../loadtest/flags.js'
+import { command, numberFlag, seedFlag, UsageError } from '../loadtest/flags.js'
 import type { Load } from '../loadtest/http-client.js'
 import { clusterRollout, type KubectlTarget } from '../loadtest/kubectl.js'
 import { finish, prepareOut, type Io } from '../loadtest/output.js'
-import { resultOf } from '../loadtest/run.js'
+import { loadShape, resultOf } from '../loadtest/run.js'
 import { selectScenarios } from '../loadtest/scenarios.js'
 
 export const HELP = `usage: fastify-zero-downtime-kit check --url <url> --deployment <name> [options]
@@ -29,6 +29,8 @@ dropped, 2 on bad flags.
   --image <container=image>    roll with \`kubectl set image\` instead of a restart
   --scenarios <a,b>            (default hot-loop,post,idle-pool,slow)
   --scale <n>                  multiply every scenario's client count (default 0.5)
+  --seed <n>                   draw the think times (idle-pool scenarios) from this seed, an integer
+                               >= 0: the same sequence on every run (default: Math.random)
   --steady-seconds <n>         traffic before and after the rollout (default 5)
   --timeout-seconds <n>        give up on the rollout after this long (default 600)
   --request-timeout-seconds <n> (default 15)
@@ -45,6 +47,7 @@ const OPTIONS = {
   image: { type: 'string' },
   scenarios: { type: 'string', default: 'hot-loop,post,idle-pool,slow' },
   scale: { type: 'string', default: '0.5' },
+  seed: { type: 'string' },
   'steady-seconds': { type: 'string', default: '5' },
   'timeout-seconds': { type: 'string', default: '600' },
   'request-timeout-seconds': { type: 'string', default: '15' },
@@ -67,6 +70,7 @@ export async function check (argv: string[], io: Io): Promise<number> {
     const ms = (name: 'steady-seconds' | 'timeout-seconds' | 'request-timeout-seconds' | 'poll-seconds'): number => Math.round(numberFlag(name, f[name]) * 1000)
     const scenarios = selectScenarios(f.scenarios.split(',').map((n) => n.trim()))
     const scale = numberFlag('scale', f.scale, { min: 0.01 })
+    const { seed } = seedFlag(f.seed)
     const target: KubectlTarget = {
       kubectl: f.kubectl,
       namespace: f.namespace,
@@ -86,7 +90,7 @@ export async function check (argv: string[], io: Io): Promise<number> {
     const loads: Load[] = []
     let error: string | undefined
     try {
-      for (const r of runs) loads.push(await r.scenario.start({ host, port, recorder: r.recorder, podFor: () => undefined, requestTimeoutMs }, scale))
+      for (const r of runs) loads.push(await r.scenario.start({ host, port, recorder: r.recorder, podFor: () => undefined, requestTimeoutMs }, loadShape(scale, seed)))
       await sleep(steadyMs)
       await clusterRollout(target, timeline)
       await sleep(steadyMs)
@@ -97,7 +101,7 @@ export async function check (argv: string[], io: Io): Promise<number> {
     }
     const results = runs.map((r) => resultOf({
       scenario: r.scenario, label: f.deployment as string, command: [f.url as string], proxy: 'cluster',
-      timeline, recorder: r.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error
+      timeline, recorder: r.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error, seed
     }))
     return await finish(io, f.out, results, f.deployment)
   })

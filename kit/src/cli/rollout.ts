@@ -11,7 +11,7 @@ import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
   parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
 } from '../loadtest/cluster-spec.js'
-import { command, numberFlag, UsageError } from '../loadtest/flags.js'
+import { command, numberFlag, seedFlag, UsageError } from '../loadtest/flags.js'
 import { HaproxyBalancer } from '../loadtest/haproxy.js'
 import { NginxBalancer } from '../loadtest/nginx.js'
 import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output.js'
@@ -50,6 +50,8 @@ load
   --protocol <h1|h2>           what the replicas speak: h2 = h2c with prior knowledge, h2 probes,
                                HTTP2=1 in their env, gRPC-style scenarios by default (default h1)
   --scale <n>                  multiply every scenario's client count (default 1)
+  --seed <n>                   draw the think times (idle-pool scenarios) from this seed, an integer
+                               >= 0: the same sequence on every run (default: Math.random)
   --request-timeout-seconds <n> a request slower than this is a timeout (default 15)
   --steady-seconds <n>         traffic before the first and after the last rollout (default 1)
 Deployment (defaults: the reference manifest)
@@ -86,6 +88,7 @@ const OPTIONS = {
   env: { type: 'string', multiple: true },
   scenarios: { type: 'string' },
   scale: { type: 'string', default: '1' },
+  seed: { type: 'string' },
   'request-timeout-seconds': { type: 'string', default: '15' },
   'steady-seconds': { type: 'string', default: '1' },
   replicas: { type: 'string', default: String(DEFAULT_STRATEGY.replicas) },
@@ -166,6 +169,7 @@ export async function rollout (argv: string[], io: Io): Promise<number> {
       rollouts: int('rollouts', 1),
       requestTimeoutMs: sec('request-timeout-seconds'),
       scale: numberFlag('scale', f.scale, { min: 0.01 }),
+      ...seedFlag(f.seed),
       steadyMs: sec('steady-seconds')
     }
     await prepareOut(f.out)

@@ -21,6 +21,17 @@ export function numberFlag (name: string, raw: string, { min = 0, integer = fals
   return value
 }
 
+/** The largest seed: `seededRandom` keeps 32 bits, so a larger one would repeat a smaller one's sequence. */
+const MAX_SEED = 2 ** 32 - 1
+
+/** `--seed`: absent, or an integer in [0, 2^32); spread into a RunSpec. */
+export function seedFlag (raw: string | undefined): { seed?: number } {
+  if (raw === undefined) return {}
+  const seed = numberFlag('seed', raw, { integer: true })
+  if (seed > MAX_SEED) throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}, got ${JSON.stringify(raw)}`)
+  return { seed }
+}
+
 /**
  * The frame of a command: parses `argv` strictly against `options` (a bad flag
  * prints the error and the help, exit 2), answers --help, then runs `body`.

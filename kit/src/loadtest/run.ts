@@ -10,9 +10,9 @@ import { Cluster } from './cluster.js'
 import type { ClusterSpec } from './cluster-spec.js'
 import { ClusterEventLog, type TimelineEvent } from './events.js'
 import { podEndings, type PodEndings } from './endings.js'
-import type { Load } from './http-client.js'
+import { seededRandom, type Load } from './http-client.js'
 import { LOOPBACK } from './pod.js'
-import type { Scenario } from './scenarios.js'
+import type { LoadShape, Scenario } from './scenarios.js'
 
 export interface RunSpec {
   readonly scenario: Scenario
@@ -23,6 +23,8 @@ export interface RunSpec {
   readonly requestTimeoutMs: number
   /** Load scale factor applied to the scenario's client counts. */
   readonly scale: number
+  /** Draws the clients' think times from `seededRandom(seed)` (the same sequence every run) instead of Math.random. */
+  readonly seed?: number
   /** Traffic before the first rollout and after the last pod exited. */
   readonly steadyMs: number
   /** Builds the balancer (the L7 mode passes HAProxy here). */
@@ -60,6 +62,8 @@ export interface RunResult {
   readonly balancer: BalancerStats
   /** Per pod: how its connections ended and how long after deletion it was gone (empty under `check`). */
   readonly pods: readonly PodEndings[]
+  /** The think-time seed (`--seed`), when one was given: rerun with it to get the same think times. */
+  readonly seed?: number
   /** Set when the run could not complete (a pod crashed, the command failed to start). */
   readonly error?: string
 }
@@ -96,7 +100,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     await deployment.rollout('v1')
     // Let the balancer learn the first endpoints before traffic starts.
     await sleep(cluster.propagationMs + 100)
-    load = await spec.scenario.start(target, spec.scale)
+    load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed))
     phase = 'steady'
     await sleep(spec.steadyMs)
     for (let i = 1; i <= spec.rollouts; i++) {
@@ -117,13 +121,24 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     await deployment.close()
   }
   const pods = podEndings(deployment.pods, timeline.events)
-  return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error, pods })
+  return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error, pods, seed: spec.seed })
+}
+
+/**
+ * A scenario's scale and think-time source. Each run gets its own generator
+ * from the seed, so a scenario draws the same think times whatever ran
+ * before it (the service and the baseline alike). Only the think times
+ * repeat: the order in which the clients' timers fire and the pods' timing
+ * are still the machine's.
+ */
+export function loadShape (scale: number, seed: number | undefined): LoadShape {
+  return { scale, random: seed === undefined ? Math.random : seededRandom(seed) }
 }
 
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: ClusterEventLog, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[]
+  timeline: ClusterEventLog, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
 }): RunResult {
   const { recorder, timeline, error } = r
   const result: RunResult = {
@@ -142,7 +157,8 @@ export function resultOf (r: {
     throughput: recorder.throughput,
     drops: recorder.drops,
     balancer: r.balancer,
-    pods: r.pods ?? []
+    pods: r.pods ?? [],
+    ...(r.seed === undefined ? {} : { seed: r.seed })
   }
   return error === undefined ? result : { ...result, error }
 }

@@ -17,7 +17,15 @@ export interface Scenario {
   readonly preStopSleepMs?: number
   /** What the clients speak (default h1); `rollout --protocol h2` runs the h2 ones by default. */
   readonly protocol?: Protocol
-  readonly start: (target: Target, scale: number) => Promise<Load> | Load
+  readonly start: (target: Target, shape: LoadShape) => Promise<Load> | Load
+}
+
+/** How a run sizes and paces a scenario's clients: resolved once per run from the CLI flags. */
+export interface LoadShape {
+  /** Multiplies every client count (at least one client each). */
+  readonly scale: number
+  /** Where think times come from (Math.random, or `seededRandom(--seed)` for a repeatable sequence). */
+  readonly random: () => number
 }
 
 const size = (n: number, scale: number): number => Math.max(1, Math.round(n * scale))
@@ -28,62 +36,62 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   {
     name: 'keep-alive',
     description: 'autocannon, 20 keep-alive connections, GET /',
-    start: async (t, s) => await autocannonLoad(t, size(20, s), '/')
+    start: async (t, s) => await autocannonLoad(t, size(20, s.scale), '/')
   },
   {
     name: 'hot-loop',
     description: '50 keep-alive clients in a tight loop, GET /',
-    start: (t, s) => closedLoop(t, { connections: size(50, s), request: { method: 'GET', path: '/' } })
+    start: (t, s) => closedLoop(t, { connections: size(50, s.scale), request: { method: 'GET', path: '/' } })
   },
   {
     name: 'slow',
     description: '40 clients, GET /slow?ms=2000 (in flight across SIGTERM)',
-    start: (t, s) => closedLoop(t, { connections: size(40, s), request: { method: 'GET', path: '/slow?ms=2000' } })
+    start: (t, s) => closedLoop(t, { connections: size(40, s.scale), request: { method: 'GET', path: '/slow?ms=2000' } })
   },
   {
     name: 'post',
     description: '20 keep-alive clients, POST /echo with a 1 KB JSON body',
-    start: (t, s) => closedLoop(t, { connections: size(20, s), request: { method: 'POST', path: '/echo', body: BODY } })
+    start: (t, s) => closedLoop(t, { connections: size(20, s.scale), request: { method: 'POST', path: '/echo', body: BODY } })
   },
   {
     name: 'idle-pool',
     description: "200 clients sharing one node:http Agent's keep-alive pool (LIFO, no idle timeout), random think time up to 1.5 s",
-    start: (t, s) => closedLoop(t, { connections: size(200, s), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true })
+    start: (t, s) => closedLoop(t, { connections: size(200, s.scale), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true, random: s.random })
   },
   {
     name: 'idle-pool-undici',
     description: "the idle pool with undici (Node's fetch) instead: one Pool, which honours Keep-Alive: timeout=",
-    start: (t, s) => undiciLoop(t, { connections: size(200, s), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true })
+    start: (t, s) => undiciLoop(t, { connections: size(200, s.scale), request: { method: 'GET', path: '/' }, thinkMs: 1500, sharedPool: true, random: s.random })
   },
   {
     name: 'sse',
     description: '10 Server-Sent Events streams; reconnect on the retry hint, a cut stream is a drop',
-    start: (t, s) => sseStreams(t, size(10, s))
+    start: (t, s) => sseStreams(t, size(10, s.scale))
   },
   {
     name: 'grpc',
     description: 'gRPC-style h2c: 4 sessions x 16 concurrent streams, GET /; a new session when told to go away',
     protocol: 'h2',
-    start: (t, s) => grpcStyle(t, { sessions: size(4, s), streams: 16, request: { method: 'GET', path: '/' } })
+    start: (t, s) => grpcStyle(t, { sessions: size(4, s.scale), streams: 16, request: { method: 'GET', path: '/' } })
   },
   {
     name: 'grpc-slow',
     description: 'gRPC-style h2c: 2 sessions x 20 streams, GET /slow?ms=2000 (in flight across SIGTERM)',
     protocol: 'h2',
-    start: (t, s) => grpcStyle(t, { sessions: size(2, s), streams: 20, request: { method: 'GET', path: '/slow?ms=2000' } })
+    start: (t, s) => grpcStyle(t, { sessions: size(2, s.scale), streams: 20, request: { method: 'GET', path: '/slow?ms=2000' } })
   },
   {
     name: 'grpc-no-prestop',
     description: 'gRPC-style h2c with no preStop hook: 4 sessions x 16 concurrent streams, GET /; SIGTERM at deletion, while the balancer still routes to the pod',
     preStopSleepMs: 0,
     protocol: 'h2',
-    start: (t, s) => grpcStyle(t, { sessions: size(4, s), streams: 16, request: { method: 'GET', path: '/' } })
+    start: (t, s) => grpcStyle(t, { sessions: size(4, s.scale), streams: 16, request: { method: 'GET', path: '/' } })
   },
   {
     name: 'no-prestop',
     description: 'no preStop hook: the in-app drain delay must cover endpoint propagation; 30 clients, GET /',
     preStopSleepMs: 0,
-    start: (t, s) => closedLoop(t, { connections: size(30, s), request: { method: 'GET', path: '/' } })
+    start: (t, s) => closedLoop(t, { connections: size(30, s.scale), request: { method: 'GET', path: '/' } })
   }
 ])
 
