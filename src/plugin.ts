@@ -5,7 +5,7 @@ import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntime
 import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
-import { loggableError } from './health/scrub.js'
+import { loggableError } from './scrub.js'
 import { CheckRunner } from './health/runner.js'
 import type { CheckResult } from './health/types.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'

@@ -4,7 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import zeroDowntime, { type CheckFunction } from '../src/index.js'
-import { describeError, MAX_OUTPUT } from '../src/health/scrub.js'
+import { describeError, MAX_OUTPUT } from '../src/scrub.js'
 import { recordUnhandledRejections } from './helpers/probe.js'
 
 const unhandled = recordUnhandledRejections()

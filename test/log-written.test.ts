@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { EventEmitter } from 'node:events'
 import t from 'tap'
 import Fastify from 'fastify'
-import { logWritten } from '../src/process/exit.js'
+import { logWritten } from '../src/log-written.js'
 
 t.test('resolves once an asynchronous pino destination has written every line, in order', async (t) => {
   const file = join(t.testdir(), 'app.log')

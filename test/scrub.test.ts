@@ -5,7 +5,7 @@ import net from 'node:net'
 import t from 'tap'
 import Fastify from 'fastify'
 import zeroDowntime from '../src/index.js'
-import { describeError, loggableError, MAX_INPUT, MAX_OUTPUT, scrub } from '../src/health/scrub.js'
+import { describeError, loggableError, MAX_INPUT, MAX_OUTPUT, scrub } from '../src/scrub.js'
 import { drainApp } from './fixtures/drain/app.js'
 import type { LogLine } from './fixtures/drain/harness.js'
 

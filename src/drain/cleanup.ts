@@ -15,7 +15,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
-import { describeError } from '../health/scrub.js'
+import { describeError } from '../scrub.js'
 import { errorCodes } from '../errors.js'
 import { callback, durationMs, invalidArgument, nonEmptyString } from '../options.js'
 

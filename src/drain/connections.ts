@@ -25,7 +25,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import { scrub } from '../health/scrub.js'
+import { scrub } from '../scrub.js'
 import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
 import { isHttp1Socket } from './http2-sessions.js'
 

@@ -32,7 +32,7 @@ import type { Http2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:
 import type { Server } from 'node:net'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import { scrub } from '../health/scrub.js'
+import { scrub } from '../scrub.js'
 import { interposeTlsTransport, type TlsSessionTransport } from './http2-transport.js'
 import type { CutRequest, TrackerEvents } from './connections.js'
 

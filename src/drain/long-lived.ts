@@ -5,7 +5,7 @@
  * sends them to another pod, instead of being cut at the deadline.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { describeError } from '../health/scrub.js'
+import { describeError } from '../scrub.js'
 import { callback, durationMs, invalidArgument } from '../options.js'
 
 export type GoAwayListener = () => void | Promise<void>

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
-import { describeError, scrub } from './scrub.js'
+import { describeError, scrub } from '../scrub.js'
 import type { CheckResult, HealthStatus, ResolvedCheck } from './types.js'
 
 export interface CheckRunnerEvents {

@@ -13,10 +13,11 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { errorCodes } from '../errors.js'
-import { loggableError } from '../health/scrub.js'
+import { loggableError } from '../scrub.js'
 import { callback, invalid } from '../options.js'
 import { drainControllerOf } from '../plugin.js'
-import { logWritten, processEnd } from './exit.js'
+import { logWritten } from '../log-written.js'
+import { processEnd } from './exit.js'
 import { runOptionsFor } from './signals.js'
 
 export interface ListenOptions extends Omit<FastifyListenOptions, 'signal'> {

@@ -22,7 +22,8 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { PROMPT_DRAIN, type DrainController, type DrainRunOptions } from '../drain/index.js'
-import { logWritten, processEnd, type ProcessEnd } from './exit.js'
+import { logWritten } from '../log-written.js'
+import { processEnd, type ProcessEnd } from './exit.js'
 
 export const TERMINATION_SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
