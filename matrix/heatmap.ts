@@ -6,7 +6,7 @@
  * on GitHub and from disk without fonts or scripts.
  */
 import { formatCount, formatSeconds } from './cells.js'
-import { PROXY_TITLES } from './plan.js'
+import { PROXY_SHORT } from './plan.js'
 import type { Recipe } from './recipes.js'
 import type { CellState, ProxyTable } from './table.js'
 
@@ -14,7 +14,7 @@ const LABEL_W = 250
 const CELL_W = 84
 const CELL_H = 40
 const GAP = 10
-const TOP = 72
+const TOP = 84
 const FONT = 'font-family="-apple-system,Segoe UI,Helvetica,Arial,sans-serif"'
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -32,6 +32,9 @@ export function dropColour (mean: number, worst: number): string {
   return `rgb(${c.join(',')})`
 }
 
+/** White on the darker half of the ramp, dark brown on the lighter. */
+const inkOn = (mean: number, worst: number): string => Math.log1p(mean) / Math.log1p(Math.max(worst, 1)) > 0.45 ? '#ffffff' : '#3e2723'
+
 function cellMarkup (cell: CellState | undefined, x: number, y: number, worst: number): string {
   const rect = (fill: string, extra = ''): string => `<rect x="${x}" y="${y}" width="${CELL_W - 2}" height="${CELL_H - 2}" rx="3" fill="${fill}"${extra}/>`
   const text = (dy: number, s: string, size: number, fill: string, weight = 'normal'): string =>
@@ -42,7 +45,7 @@ function cellMarkup (cell: CellState | undefined, x: number, y: number, worst: n
   if (s.rollouts === 0) return rect('#fce4ec') + text(24, 'run failed', 11, '#880e4f')
   const zero = s.max === 0
   const fill = zero ? '#c8e6c9' : dropColour(s.mean, worst)
-  const ink = zero ? '#1b5e20' : Math.log1p(s.mean) / Math.log1p(Math.max(worst, 1)) > 0.45 ? '#ffffff' : '#3e2723'
+  const ink = zero ? '#1b5e20' : inkOn(s.mean, worst)
   const slow = s.slowestGoneMs === undefined ? '' : formatSeconds(s.slowestGoneMs) + (s.killedAtDeadline > 0 ? ' †' : '')
   const tip = `${formatCount(s.mean)} dropped per rollout (${s.min}-${s.max}, ${s.rollouts} rollouts)${s.kinds.length > 0 ? ': ' + s.kinds.map(([k, n]) => `${n} ${k}`).join(', ') : ''}; slowest pod ${slow === '' ? '-' : slow}`
   return `<g><title>${esc(tip)}</title>${rect(fill)}${text(18, formatCount(s.mean), 15, ink, 'bold')}${text(32, slow, 10, ink)}</g>`
@@ -60,7 +63,7 @@ function legend (y: number, worst: number): string {
   steps.forEach((v, i) => {
     const x = i * 70
     parts.push(`<rect x="${x}" y="${y + 22}" width="60" height="18" rx="3" fill="${v === 0 ? '#c8e6c9' : dropColour(v, worst)}"/>`,
-      `<text x="${x + 30}" y="${y + 35}" text-anchor="middle" font-size="11" fill="${v === 0 ? '#1b5e20' : '#3e2723'}">${v}</text>`)
+      `<text x="${x + 30}" y="${y + 35}" text-anchor="middle" font-size="11" fill="${v === 0 ? '#1b5e20' : inkOn(v, worst)}">${v}</text>`)
   })
   const x = steps.length * 70 + 20
   parts.push(`<rect x="${x}" y="${y + 22}" width="60" height="18" rx="3" fill="#eeeeee"/><text x="${x + 30}" y="${y + 35}" text-anchor="middle" font-size="11" fill="#757575">n/a</text>`,
@@ -68,13 +71,13 @@ function legend (y: number, worst: number): string {
   return parts.join('')
 }
 
-export function heatmap (tables: readonly ProxyTable[], recipes: readonly Recipe[], title: string): string {
+export function heatmap (tables: readonly ProxyTable[], recipes: readonly Recipe[], title: string, subtitle: string): string {
   const worst = worstMean(tables)
   const parts: string[] = []
   let x = LABEL_W
   for (const t of tables) {
     const w = t.scenarios.length * CELL_W
-    parts.push(`<text x="${x + w / 2}" y="${TOP - 30}" text-anchor="middle" font-size="12" font-weight="bold" fill="#212121">${esc(PROXY_TITLES[t.proxy])}</text>`,
+    parts.push(`<text x="${x + w / 2}" y="${TOP - 30}" text-anchor="middle" font-size="12" font-weight="bold" fill="#212121">${esc(`through ${PROXY_SHORT[t.proxy]}`)}</text>`,
       `<line x1="${x}" x2="${x + w - 2}" y1="${TOP - 24}" y2="${TOP - 24}" stroke="#9e9e9e"/>`)
     t.scenarios.forEach((s, i) => parts.push(`<text x="${x + i * CELL_W + (CELL_W - 2) / 2}" y="${TOP - 8}" text-anchor="middle" font-size="11" fill="#424242">${esc(s)}</text>`))
     recipes.forEach((r, row) => {
@@ -89,6 +92,7 @@ export function heatmap (tables: readonly ProxyTable[], recipes: readonly Recipe
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="0" y="18" font-size="14" font-weight="bold" fill="#212121">${esc(title)}</text>`,
+    `<text x="0" y="34" font-size="11" fill="#616161">${esc(subtitle)}</text>`,
     ...parts,
     `<g transform="translate(${LABEL_W},${TOP + recipes.length * CELL_H + 6})">${legend(0, worst)}</g>`,
     '</svg>',

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { heatmap } from './heatmap.js'
-import { kitArgs, kitHasFlag, runKit } from './kit.js'
+import { checkRecipesBuilt, kitArgs, kitHasFlag, runKit } from './kit.js'
 import { machine, roundedLoad, versions } from './machine.js'
 import { renderDocument } from './markdown.js'
 import {
@@ -20,8 +20,12 @@ import { emptyRecord, readKitReport, readRecord, RECORD_FILE, writeRecord, type 
 import { results } from './table.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-/** Mean wall time of one kit run (one scenario, one rollout) in the validation runs, for --plan. */
-const SECONDS_PER_RUN = 18
+/**
+ * Wall time of one kit run (one scenario, one rollout), for --plan: about 14 s
+ * on a quiet 2-core machine (the run's timers: probes, propagation, preStop,
+ * each recipe's own delays), 18 s measured while other test suites ran.
+ */
+const SECONDS_PER_RUN = { quiet: 14, busy: 18 }
 
 const HELP = `usage: npm run matrix -- [options]
 
@@ -101,7 +105,14 @@ export function render (outDir: string, docPath: string, draft: string | undefin
   const picture = docPath.replace(/\.md$/, '') + '.svg'
   const res = results(outDir, record, RECIPES)
   writeFileSync(docPath, renderDocument({ record, results: res, recipes: RECIPES, picture: relative(dirname(docPath), picture), ...(draft === undefined ? {} : { draft }) }))
-  writeFileSync(picture, heatmap(res.tables, RECIPES, 'Dropped requests per rollout during a rolling update (npm run matrix)'))
+  const first = record.sessions[0]
+  const subtitle = [
+    draft === undefined ? undefined : 'DRAFT',
+    `${[...new Set(record.sessions.map((s) => s.rollouts))].join(', ')} rollout(s) per cell`,
+    first === undefined ? undefined : `${first.startedAt.slice(0, 10)}, ${first.machine.cores} cores, Node.js ${first.machine.node}`,
+    'details: docs/results.md'
+  ].filter((x) => x !== undefined).join(' · ')
+  writeFileSync(picture, heatmap(res.tables, RECIPES, 'Dropped requests per rollout during a rolling update (npm run matrix)', subtitle))
   process.stderr.write(`wrote ${relative(process.cwd(), docPath)} and ${relative(process.cwd(), picture)}\n`)
 }
 
@@ -122,6 +133,7 @@ function describeCall (call: Invocation, i: number, n: number, rollouts: number)
 
 async function runMatrix (sel: Selection, f: { out: string, append: boolean, network?: string }, argv: readonly string[]): Promise<MatrixRecord> {
   const network = networkArgs(f.network)
+  checkRecipesBuilt(ROOT, sel.recipes.map((r) => r.id))
   const record = prepareOut(f.out, f.append)
   const packages = [...new Set(['fastify', ...RECIPES.flatMap((r) => r.packages)])]
   const session = record.sessions.length
@@ -159,7 +171,9 @@ function printPlan (sel: Selection): void {
   const calls = invocations(sel)
   const runs = plannedCells(sel).length * sel.rollouts
   for (const [i, call] of calls.entries()) process.stdout.write(`${describeCall(call, i, calls.length, sel.rollouts)}\n`)
-  process.stdout.write(`${plannedCells(sel).length} cells x ${sel.rollouts} rollouts = ${runs} kit runs in ${calls.length} kit calls; about ${Math.round(runs * SECONDS_PER_RUN / 60)} min at ${SECONDS_PER_RUN} s per run\n`)
+  const minutes = (perRun: number): number => Math.round(runs * perRun / 60)
+  process.stdout.write(`${plannedCells(sel).length} cells x ${sel.rollouts} rollouts = ${runs} kit runs in ${calls.length} kit calls: ` +
+    `about ${minutes(SECONDS_PER_RUN.quiet)} min on a quiet 2-core machine, ${minutes(SECONDS_PER_RUN.busy)} min on a busy one\n`)
 }
 
 export async function main (argv: readonly string[]): Promise<number> {

@@ -3,7 +3,7 @@
  * ran and why, the machine, every version, the date and the command.
  */
 import { formatCount, formatSeconds, type CellSummary } from './cells.js'
-import { DEFAULT_PLAN, PROXIES, PROXY_TITLES, type Proxy } from './plan.js'
+import { DEFAULT_PLAN, PROXIES, PROXY_SHORT, PROXY_TITLES, type Proxy } from './plan.js'
 import type { Recipe } from './recipes.js'
 import type { MatrixRecord, Session } from './record.js'
 import type { CellState, ProxyTable, Results, RunRow } from './table.js'
@@ -18,7 +18,9 @@ export interface DocumentInput {
   readonly picture: string
 }
 
-const recipeLink = (r: Recipe): string => `[${r.title}](../matrix/recipes/${r.id}.ts)`
+// Named, not linked: docs/ is published with the plugin, matrix/ is not, and a
+// relative link would be dead on the registry's page.
+const recipeName = (r: Recipe): string => `${r.title}<br>\`${r.id}\``
 
 const PROXY_FLAGS: Readonly<Record<Proxy, string>> = { l4: '`--proxy l4`', l7: '`--proxy l7`', nginx: '`--proxy nginx`' }
 
@@ -46,7 +48,32 @@ function proxyTable (t: ProxyTable, recipes: readonly Recipe[]): string {
     `|---|${t.scenarios.map(() => '---').join('|')}|`
   ]
   for (const r of recipes) {
-    lines.push(`| ${recipeLink(r)} | ${t.scenarios.map((s) => cellText(t.cells.get(r.id)?.get(s))).join(' | ')} |`)
+    lines.push(`| ${recipeName(r)} | ${t.scenarios.map((s) => cellText(t.cells.get(r.id)?.get(s))).join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+/** Per recipe, which measured cells dropped requests: the sentence the README's claims must match. */
+function summarySection (results: Results, recipes: readonly Recipe[]): string {
+  const lines = ['## In short', '']
+  for (const r of recipes) {
+    const dropped: string[] = []
+    const clean: string[] = []
+    for (const t of results.tables) {
+      for (const scenario of t.scenarios) {
+        const cell = t.cells.get(r.id)?.get(scenario)
+        if (cell?.state !== 'measured' || cell.summary.rollouts === 0) continue
+        ;(cell.summary.max > 0 ? dropped : clean).push(`${PROXY_SHORT[t.proxy]} \`${scenario}\``)
+      }
+    }
+    const measured = dropped.length + clean.length
+    if (measured === 0) {
+      lines.push(`- **${r.title}**: not measured.`)
+      continue
+    }
+    lines.push(`- **${r.title}**: ${dropped.length === 0
+      ? `no dropped request in any of its ${measured} cells.`
+      : `dropped requests in ${dropped.length} of ${measured} cells (${dropped.join(', ')})${clean.length === 0 ? '.' : `; none in ${clean.join(', ')}.`}`}`)
   }
   return lines.join('\n')
 }
@@ -56,6 +83,15 @@ function dates (sessions: readonly Session[]): string {
   const ends = sessions.map((s) => s.finishedAt ?? s.startedAt).sort()
   const day = (iso: string | undefined): string => (iso ?? '?').replace('T', ' ').replace(/\.\d+Z$/, ' UTC')
   return starts.length === 1 ? `${day(starts[0])} to ${day(ends[0])}` : `${day(starts[0])} to ${day(ends[ends.length - 1])} (${sessions.length} sessions)`
+}
+
+/** The 1-minute load average at the start and end of each session: above the core count, other work was running. */
+function loadRange (sessions: readonly Session[]): string {
+  const loads = sessions.flatMap((s) => [s.machine.loadAverage[0], s.loadAverageAtEnd?.[0]]).filter((n): n is number => n !== undefined)
+  if (loads.length === 0) return '?'
+  return sessions.length === 1 && loads.length === 2
+    ? `${loads[0]} at the start, ${loads[1]} at the end`
+    : `${Math.min(...loads)} to ${Math.max(...loads)} at the starts and ends of its sessions`
 }
 
 function machineSection (record: MatrixRecord): string {
@@ -73,8 +109,7 @@ function machineSection (record: MatrixRecord): string {
     `| machine | ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB |`,
     `| kernel | ${m.kernel} |`,
     `| Node.js | ${m.node} |`,
-    `| load average at start (1, 5, 15 min) | ${sessions.map((s) => s.machine.loadAverage.join(', ')).join('; ')} |`,
-    `| load average at end | ${sessions.map((s) => s.loadAverageAtEnd?.join(', ') ?? '?').join('; ')} |`,
+    `| load average (1 min) | ${loadRange(sessions)} |`,
     `| date | ${dates(sessions)} |`,
     `| time spent in the kit | ${minutes.toFixed(1)} min, ${record.calls.length} kit calls |`,
     `| data path | ${[...new Set(sessions.map((s) => s.network))].join(', ')} |`,
@@ -117,26 +152,31 @@ function planSection (record: MatrixRecord, results: Results): string {
   ].join('\n')
 }
 
-const PLAN_WHY = `Every scenario runs through the L4 balancer: that is service-to-service traffic
-through a ClusterIP, where each keep-alive connection stays pinned to its pod
-until one side closes it, and where every race of a shutdown shows. Through a
-proxy, only the scenarios whose outcome the proxy changes run, to keep the whole
-matrix under 30 minutes on 2 cores (the full grid, \`--full\`, takes about twice
-that):
+const PLAN_WHY = `The default plan keeps the whole matrix under 30 minutes on 2 cores (about
+26 minutes when nothing else runs; \`npm run matrix -- --plan\` prints the
+calls and an estimate). The full grid, \`--full\` (every scenario through every
+proxy), takes over an hour. What was left out, and why, from validation
+runs of one rollout per recipe and cell (2026-12-07, on this project's 2-core
+machine while other test suites ran):
 
-- \`slow\` through HAProxy: the proxy stops sending new requests to a pod once
-  its endpoint is removed (before SIGTERM, thanks to the preStop sleep), so what
-  is left is the requests in flight when the process stops serving.
-- \`no-prestop\` through HAProxy and nginx: SIGTERM arrives while the proxy still
-  routes new requests to the pod, so a recipe without its own delay answers them
-  with 503 or not at all; nginx retries a GET that failed on a connection error
-  on another endpoint (\`proxy_next_upstream error timeout\`), never a 503.
-- \`post\` through nginx: ingress-nginx never retries a POST it has sent, so a
-  closed upstream connection is a 502 where the same GET would be retried.
-
-\`hot-loop\`, \`idle-pool\` and \`sse\` through a proxy mostly measure the proxy's own
-connection pool and retries rather than the recipe; \`grpc\` needs h2 to the pods,
-which the kit's nginx does not speak.
+- Through the L4 balancer every scenario runs but \`post\`. L4 is
+  service-to-service traffic through a ClusterIP: each keep-alive connection
+  stays pinned to its pod until one side closes it, so every race of a
+  shutdown shows there. \`post\` through L4 is \`hot-loop\` with a body: every
+  peer lost exactly its 20 clients' requests (\`hot-loop\`: its 50), this plugin
+  none.
+- Through HAProxy and nginx only \`no-prestop\` runs: SIGTERM arrives while the
+  proxy still routes new requests to the pod, so a recipe without a delay of
+  its own answers them with 503 or not at all, and nginx turns the failed ones
+  into 502 (it retries a GET that failed on a connection error on another
+  endpoint, \`proxy_next_upstream error timeout\`, never a 503 or a POST it
+  has sent). With the 5 s preStop sleep a proxy stops sending to a pod before
+  its SIGTERM: \`hot-loop\`, \`post\`, \`idle-pool\` and \`grpc\` dropped nothing
+  through HAProxy or nginx even for plain Fastify and close-with-grace,
+  \`slow\` through HAProxy and \`post\` through nginx nothing for any recipe,
+  and \`sse\` lost the same streams as through L4 (a stream stays on its pod
+  through a proxy too). \`grpc\` needs h2 to the pods, which the kit's nginx
+  does not speak.
 
 Each rollout is its own kit run: a fresh Deployment of 3 replicas (v1), load,
 one rolling update to v2, until every old pod has exited. Rollouts back to back
@@ -145,7 +185,8 @@ clients' keep-alive connections stay on the first pods they reached, so the
 second rollout of a run finds no connection on the pods it stops (measured:
 terminus, \`hot-loop\`, 50 drops in the first rollout and 0 in the second). The
 think times of the \`idle-pool\` clients come from \`--seed <n>\` with n the
-rollout's number, the same sequence for every recipe.`
+rollout's number, the same sequence for every recipe. The replicas run the
+recipes compiled to JavaScript (\`matrix/build/\`), as an image would.`
 
 function readingSection (): string {
   return `## How to read a cell
@@ -200,7 +241,7 @@ function recipesSection (recipes: readonly Recipe[]): string {
     '',
     '| recipe | readiness probe | set up as |',
     '|---|---|---|',
-    ...recipes.map((r) => `| ${recipeLink(r)} | \`${r.readinessPath}\` | ${r.setup} |`)
+    ...recipes.map((r) => `| ${r.title}: \`matrix/recipes/${r.id}.ts\` | \`${r.readinessPath}\` | ${r.setup} |`)
   ].join('\n')
 }
 
@@ -224,6 +265,8 @@ export function renderDocument (input: DocumentInput): string {
     `![Dropped requests per rollout, by recipe, proxy and scenario](${input.picture})`,
     '',
     ...results.tables.flatMap((t) => [proxyTable(t, recipes), '']),
+    summarySection(results, recipes),
+    '',
     readingSection(),
     '',
     planSection(record, results),

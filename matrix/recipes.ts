@@ -72,7 +72,7 @@ export const RECIPES: readonly Recipe[] = Object.freeze([
   },
   {
     id: 'zero-downtime',
-    title: 'fastify-zero-downtime (this plugin)',
+    title: 'fastify-zero-downtime, this plugin',
     packages: ['fastify-zero-downtime'],
     readinessPath: '/ready',
     setup: 'Its defaults: `app.register(zeroDowntime)` and `listen()`; the event stream ends with a reconnect hint at drain start (`onGoAway` + `endEventStream`, as docs/drain.md shows). The drain reads `TERMINATION_GRACE_PERIOD_SECONDS` and `PRESTOP_SLEEP_SECONDS`, which the kit sets like the reference manifest.'
@@ -97,6 +97,14 @@ export function checkRecipes (dir = RECIPES_DIR): void {
   }
 }
 
+/** Where `tsc -p matrix/tsconfig.json` (npm run matrix's prematrix step) puts the compiled recipes. */
+export const RECIPES_BUILD_DIR = 'matrix/build/recipes'
+
+/**
+ * The pod's start command: compiled JavaScript, as an image runs it. Under
+ * tsx every pod start would compile first, and a start slower than the
+ * readiness period delays each step of the rollout by a whole period.
+ */
 export function recipeCommand (recipe: Recipe): string {
-  return `node --import tsx matrix/recipes/${recipe.id}.ts`
+  return `node ${RECIPES_BUILD_DIR}/${recipe.id}.js`
 }
