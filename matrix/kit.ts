@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { MatrixError } from './errors.js'
 import type { Invocation } from './plan.js'
 import { recipeCommand, RECIPES_BUILD_DIR } from './recipes.js'
 
@@ -13,14 +14,14 @@ export const KIT_CLI = 'kit/dist/cli/index.js'
 
 export function kitPath (root: string): string {
   const cli = join(root, KIT_CLI)
-  if (!existsSync(cli)) throw new Error(`${cli} does not exist: build the kit first (npm run build)`)
+  if (!existsSync(cli)) throw new MatrixError(`${cli} does not exist: build the kit first (npm run build)`)
   return cli
 }
 
 /** The compiled recipes must be there: `npm run matrix` compiles them first (its prematrix script). */
 export function checkRecipesBuilt (root: string, ids: readonly string[]): void {
   const missing = ids.filter((id) => !existsSync(join(root, RECIPES_BUILD_DIR, `${id}.js`)))
-  if (missing.length > 0) throw new Error(`${missing.map((id) => `${RECIPES_BUILD_DIR}/${id}.js`).join(', ')} missing: compile the recipes first (tsc -p matrix/tsconfig.json; npm run matrix does it)`)
+  if (missing.length > 0) throw new MatrixError(`${missing.map((id) => `${RECIPES_BUILD_DIR}/${id}.js`).join(', ')} missing: compile the recipes first (tsc -p matrix/tsconfig.json; npm run matrix does it)`)
 }
 
 /** Whether the kit's `rollout` knows a flag (read from its help, which lists every flag). */

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
+import { MatrixError } from './errors.js'
 
 export interface Machine {
   readonly cores: number
@@ -52,7 +53,7 @@ export function lockedVersions (root: string, names: readonly string[]): Record<
   const out: Record<string, string> = {}
   for (const name of names) {
     const entry = name === lock.name ? lock.packages[''] : lock.packages[`node_modules/${name}`]
-    if (entry?.version === undefined) throw new Error(`package-lock.json has no version for ${name}: run npm ci`)
+    if (entry?.version === undefined) throw new MatrixError(`package-lock.json has no version for ${name}: run npm ci`)
     out[name] = entry.version
   }
   return out

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { MatrixError, UsageError } from './errors.js'
 import { heatmap } from './heatmap.js'
 import { checkRecipesBuilt, kitArgs, kitHasFlag, runKit } from './kit.js'
 import { machine, roundedLoad, versions } from './machine.js'
@@ -50,8 +51,6 @@ docs/results.svg. Default plan: every scenario through L4; through HAProxy
   --plan                print the kit calls and an estimate of the time, run nothing
   -h, --help
 `
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   recipes: { type: 'string' },
@@ -104,6 +103,7 @@ export function render (outDir: string, docPath: string, draft: string | undefin
   const record = readRecord(outDir)
   const picture = docPath.replace(/\.md$/, '') + '.svg'
   const res = results(outDir, record, RECIPES)
+  mkdirSync(dirname(docPath), { recursive: true })
   writeFileSync(docPath, renderDocument({ record, results: res, recipes: RECIPES, picture: relative(dirname(docPath), picture), ...(draft === undefined ? {} : { draft }) }))
   const first = record.sessions[0]
   const subtitle = [
@@ -154,7 +154,7 @@ async function runMatrix (sel: Selection, f: { out: string, append: boolean, net
     process.stderr.write(`${describeCall(call, i, calls.length, sel.rollouts)}\n`)
     const started = Date.now()
     const exitCode = await runKit(ROOT, args, join(f.out, dir))
-    if (exitCode === 2) throw new Error(`the kit refused its flags (exit 2): node ${args.join(' ')}`)
+    if (exitCode === 2) throw new MatrixError(`the kit refused its flags (exit 2): node ${args.join(' ')}`)
     record.calls.push({ session, recipe: call.recipe.id, proxy: call.proxy, protocol: call.protocol, scenarios: call.scenarios, repetition: call.repetition, dir, args, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, exitCode })
     writeRecord(f.out, record)
     const report = readKitReport(join(f.out, dir))
@@ -203,9 +203,9 @@ export async function main (argv: readonly string[]): Promise<number> {
     render(f.out, f.doc, f.draft)
     return 0
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err
+    if (!(err instanceof MatrixError)) throw err
     process.stderr.write(`${err.message}\n`)
-    return 2
+    return err.exitCode
   }
 }
 

@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { MatrixError } from './errors.js'
 
 export const RECIPES_DIR = fileURLToPath(new URL('./recipes/', import.meta.url))
 
@@ -90,7 +91,7 @@ export function checkRecipes (dir = RECIPES_DIR): void {
   const missing = files.filter((f) => !known.includes(f))
   const orphans = known.filter((id) => !files.includes(id))
   if (missing.length > 0 || orphans.length > 0) {
-    throw new Error(`matrix/recipes.ts and matrix/recipes/ disagree: ${[
+    throw new MatrixError(`matrix/recipes.ts and matrix/recipes/ disagree: ${[
       ...missing.map((f) => `${f}.ts has no entry in RECIPES`),
       ...orphans.map((id) => `RECIPES has ${id} but there is no ${join(dir, `${id}.ts`)}`)
     ].join('; ')}`)

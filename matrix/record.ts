@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Machine, Versions } from './machine.js'
+import { MatrixError } from './errors.js'
 import type { Proxy, ScenarioName } from './plan.js'
 
 export const RECORD_FILE = 'matrix.json'
@@ -50,10 +51,10 @@ export interface MatrixRecord {
 
 export function readRecord (dir: string): MatrixRecord {
   const file = join(dir, RECORD_FILE)
-  if (!existsSync(file)) throw new Error(`${file} does not exist: not the output folder of \`npm run matrix\``)
+  if (!existsSync(file)) throw new MatrixError(`${file} does not exist: not the output folder of \`npm run matrix\``)
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as MatrixRecord
   if (parsed.format !== 1 || !Array.isArray(parsed.sessions) || !Array.isArray(parsed.calls)) {
-    throw new Error(`${file} is not a matrix record (format 1)`)
+    throw new MatrixError(`${file} is not a matrix record (format 1)`)
   }
   return parsed
 }
