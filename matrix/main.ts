@@ -99,7 +99,7 @@ function networkArgs (network: string | undefined): { args: string[], label: str
   return { args: [], label: 'userspace (the kit\'s user-space relay; this kit has no --network)' }
 }
 
-export function render (outDir: string, docPath: string, draft: string | undefined): void {
+function render (outDir: string, docPath: string, draft: string | undefined): void {
   const record = readRecord(outDir)
   const picture = docPath.replace(/\.md$/, '') + '.svg'
   const res = results(outDir, record, RECIPES)
@@ -127,6 +127,9 @@ function prepareOut (dir: string, append: boolean): MatrixRecord {
   return emptyRecord()
 }
 
+/** An argument as a shell would need it typed back (the document shows the command to rerun). */
+const shellWord = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`
+
 function describeCall (call: Invocation, i: number, n: number, rollouts: number): string {
   return `[${i + 1}/${n}] ${call.recipe.id} · ${call.proxy}${call.protocol === 'h2' ? ' · h2' : ''} · ${call.scenarios.join(',')} · rollout ${call.repetition}/${rollouts}`
 }
@@ -138,7 +141,7 @@ async function runMatrix (sel: Selection, f: { out: string, append: boolean, net
   const packages = [...new Set(['fastify', ...RECIPES.flatMap((r) => r.packages)])]
   const session = record.sessions.length
   record.sessions.push({
-    command: `npm run matrix${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    command: `npm run matrix${argv.length > 0 ? ` -- ${argv.map(shellWord).join(' ')}` : ''}`,
     startedAt: new Date().toISOString(),
     machine: machine(),
     versions: versions(ROOT, packages),
@@ -176,7 +179,7 @@ function printPlan (sel: Selection): void {
     `about ${minutes(SECONDS_PER_RUN.quiet)} min on a quiet 2-core machine, ${minutes(SECONDS_PER_RUN.busy)} min on a busy one\n`)
 }
 
-export async function main (argv: readonly string[]): Promise<number> {
+async function main (argv: readonly string[]): Promise<number> {
   let f
   try {
     f = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values

@@ -165,18 +165,20 @@ machine while other test suites ran):
   shutdown shows there. \`post\` through L4 is \`hot-loop\` with a body: every
   peer lost exactly its 20 clients' requests (\`hot-loop\`: its 50), this plugin
   none.
-- Through HAProxy and nginx only \`no-prestop\` runs: SIGTERM arrives while the
-  proxy still routes new requests to the pod, so a recipe without a delay of
-  its own answers them with 503 or not at all, and nginx turns the failed ones
-  into 502 (it retries a GET that failed on a connection error on another
-  endpoint, \`proxy_next_upstream error timeout\`, never a 503 or a POST it
-  has sent). With the 5 s preStop sleep a proxy stops sending to a pod before
-  its SIGTERM: \`hot-loop\`, \`post\`, \`idle-pool\` and \`grpc\` dropped nothing
-  through HAProxy or nginx even for plain Fastify and close-with-grace,
-  \`slow\` through HAProxy and \`post\` through nginx nothing for any recipe,
-  and \`sse\` lost the same streams as through L4 (a stream stays on its pod
-  through a proxy too). \`grpc\` needs h2 to the pods, which the kit's nginx
-  does not speak.
+- Through HAProxy and nginx only \`no-prestop\` runs. Without a preStop sleep,
+  SIGTERM arrives while the proxy still routes new requests to the pod, and a
+  recipe without a delay of its own stops serving them: HAProxy answers 503
+  when it cannot reach the pod (Fastify's own 503 while it closes looks the
+  same), nginx retries a GET that failed on a connection error on another
+  endpoint (\`proxy_next_upstream error timeout\`, 3 tries) and answers 502
+  when the tries run out. With the 5 s preStop sleep a proxy has stopped
+  sending to a pod before its SIGTERM: \`hot-loop\`, \`post\` and \`idle-pool\`
+  through HAProxy and through nginx, and \`grpc\` through HAProxy, dropped
+  nothing even for plain Fastify and close-with-grace; \`slow\` through
+  HAProxy and \`post\` through nginx dropped nothing for any recipe; \`sse\`
+  lost the same streams through a proxy as through L4 (a stream stays on its
+  pod either way). \`grpc\` needs h2 to the pods, which the kit's nginx does
+  not speak.
 
 Each rollout is its own kit run: a fresh Deployment of 3 replicas (v1), load,
 one rolling update to v2, until every old pod has exited. Rollouts back to back
@@ -195,8 +197,9 @@ function readingSection (): string {
 
 - **17**: requests dropped per rollout, the mean over the rollouts; (15–19): the
   fewest and the most in one rollout. A dropped request is one that did not get
-  a 2xx: a non-2xx answer (\`503\` from Fastify's \`return503OnClosing\` or a
-  health route, \`502\`/\`500\` from a proxy) or a transport failure (\`reset\`:
+  a 2xx: a non-2xx answer (\`503\` from Fastify's \`return503OnClosing\`, or
+  from HAProxy when it cannot reach the pod; \`502\` from nginx when its tries
+  run out) or a transport failure (\`reset\`:
   ECONNRESET/EPIPE or the connection closed with the request in flight;
   \`refused\`; \`timeout\`; \`cut\`: an SSE stream ended without a \`retry:\`
   hint, so the client could not tell a hand-over from a failure). The kinds

@@ -11,9 +11,9 @@ export const PROXIES = ['l4', 'l7', 'nginx'] as const
 export type Proxy = typeof PROXIES[number]
 
 export const PROXY_TITLES: Readonly<Record<Proxy, string>> = Object.freeze({
-  l4: 'L4 (kube-proxy-like balancer)',
-  l7: 'HAProxy (L7, upstream keep-alive)',
-  nginx: 'nginx (set up like ingress-nginx)'
+  l4: 'L4, a kube-proxy-like balancer',
+  l7: 'HAProxy, L7 with upstream keep-alive',
+  nginx: 'nginx, set up like ingress-nginx'
 })
 
 /** For narrow places: the picture's column groups, the summary's cell names. */
