@@ -95,6 +95,8 @@ export function processOwnerOf (app: FastifyInstance): ProcessOwner | undefined 
   return typeof owner?.claim === 'function' ? owner as ProcessOwner : undefined
 }
 
+const NOT_DRAINING = Object.freeze({ draining: () => false })
+
 /** How a drain's run ends the process. */
 type Ending = { readonly code: number } | { readonly signal: NodeJS.Signals }
 
@@ -261,8 +263,12 @@ export class Owner implements ProcessOwner {
       clearTimeout(this.#guard)
     } else if (otherOwnerNow(signal)) {
       // A handler registered after the signal arrived: it gets the signal,
-      // raised again, and ends the process the way it chooses.
-      clearTimeout(this.#guard)
+      // raised again, and ends the process the way it chooses. A signal
+      // listener does not hold the event loop: the ref'ed guard does, until
+      // the signal has reached the handler.
+      const handedOver: OwnerListener = () => { clearTimeout(this.#guard) }
+      handedOver[kSignalOwner] = NOT_DRAINING
+      process.once(signal, handedOver)
       await this.#endNow({ signal }, 'info', `${signal} handed to the handler registered after it`, { handover: true })
     } else if (process.exitCode === 1) {
       await this.#endNow({ code: 1 }, 'info', 'exiting with code 1: the drain was not clean')
