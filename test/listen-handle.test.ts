@@ -39,3 +39,17 @@ t.test('a listen that fails rejects and leaves no signal handler behind', async 
   await t.rejects(listen(app, { port, host: '127.0.0.1', exit: () => { t.fail('must not exit') } }), { code: 'EADDRINUSE' })
   t.equal(process.listenerCount('SIGTERM'), before)
 })
+
+t.test('a second listen() on the same app fails and leaves the first one owning the process', async (t) => {
+  const { app } = await drainApp()
+  const codes: string[] = []
+  let exited!: () => void
+  const exitCalled = new Promise<void>((resolve) => { exited = resolve })
+  const handle = await listen(app, { port: 0, host: '127.0.0.1', exit: (code) => { codes.push(`first ${code}`); exited() } })
+  const listeners = process.listenerCount('SIGTERM')
+  await t.rejects(listen(app, { port: 0, host: '127.0.0.1', exit: (code) => { codes.push(`second ${code}`) } }), { code: 'FST_ERR_REOPENED_SERVER' })
+  t.equal(process.listenerCount('SIGTERM'), listeners, 'the first listen() still listens for SIGTERM')
+  handle.close()
+  await exitCalled
+  t.same(codes, ['first 0'], 'and still ends the process, through its own exit')
+})

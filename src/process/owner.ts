@@ -95,8 +95,6 @@ export function processOwnerOf (app: FastifyInstance): ProcessOwner | undefined 
   return typeof owner?.claim === 'function' ? owner as ProcessOwner : undefined
 }
 
-const NOT_DRAINING = Object.freeze({ draining: () => false })
-
 /** How a drain's run ends the process. */
 type Ending = { readonly code: number } | { readonly signal: NodeJS.Signals }
 
@@ -267,7 +265,8 @@ export class Owner implements ProcessOwner {
       // listener does not hold the event loop: the ref'ed guard does, until
       // the signal has reached the handler.
       const handedOver: OwnerListener = () => { clearTimeout(this.#guard) }
-      handedOver[kSignalOwner] = NOT_DRAINING
+      // Still this app's: another app finishing meanwhile leaves the end to the handler.
+      handedOver[kSignalOwner] = this.#signalListener[kSignalOwner]
       process.once(signal, handedOver)
       await this.#endNow({ signal }, 'info', `${signal} handed to the handler registered after it`, { handover: true })
     } else if (process.exitCode === 1) {

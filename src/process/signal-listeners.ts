@@ -26,14 +26,19 @@ import { kSignalExitV4, kSignalOwner } from './symbols.js'
 
 /** What the plugin's listener of each app tells the others. */
 export interface SignalOwnerMark {
-  /** True while this app drains for a signal it owned: the last one to finish ends the process. */
+  /**
+   * True while this app drains for a signal it owned, or has handed it to a
+   * handler registered meanwhile: another app finishing then leaves the end
+   * of the process to it (the last one to finish ends the process).
+   */
   readonly draining: () => boolean
 }
 
 export type OwnerListener = ((signal: NodeJS.Signals) => void) & { [kSignalOwner]?: SignalOwnerMark }
 
+/** Process listeners are functions: `listeners()` and the `removeListener` event only give those. */
 function mark (listener: unknown): SignalOwnerMark | undefined {
-  return typeof listener === 'function' ? (listener as OwnerListener)[kSignalOwner] : undefined
+  return (listener as OwnerListener)[kSignalOwner]
 }
 
 /**
@@ -43,9 +48,10 @@ function mark (listener: unknown): SignalOwnerMark | undefined {
  * instances on a global, v3 on `process`; each listens once per signal.
  */
 function signalExitListeners (): number {
-  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[kSignalExitV4]?.count
-  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__?.count
-  return (typeof v4 === 'number' ? v4 : 0) + (typeof v3 === 'number' ? v3 : 0)
+  const count = (emitter: { count?: unknown } | undefined): number => typeof emitter?.count === 'number' ? emitter.count : 0
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[kSignalExitV4]
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__
+  return count(v4) + count(v3)
 }
 
 /** Listeners of `signal` that are neither a plugin's nor signal-exit's, right now. */
