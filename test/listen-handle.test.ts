@@ -3,6 +3,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { listen } from '../src/index.js'
+import { processOwnerOf } from '../src/process/owner.js'
 import { drainApp } from './fixtures/drain/app.js'
 
 t.test('close() drains and exits 0 through the injected exit', async (t) => {
@@ -52,4 +53,17 @@ t.test('a second listen() on the same app fails and leaves the first one owning 
   handle.close()
   await exitCalled
   t.same(codes, ['first 0'], 'and still ends the process, through its own exit')
+})
+
+t.test('a start that fails while the drain runs leaves the process to the claim\'s exit', async (t) => {
+  const { app } = await drainApp()
+  await app.ready()
+  let exited!: (code: number) => void
+  const exitCode = new Promise<number>((resolve) => { exited = resolve })
+  const claim = processOwnerOf(app)!.claim((code) => { exited(code) })
+  claim.close()
+  t.equal(claim.stopping, true)
+  // What listen() does when its start fails: the drain already under way still ends through this exit.
+  claim.release()
+  t.equal(await exitCode, 0)
 })

@@ -106,7 +106,7 @@ interface Run {
   readonly failed: boolean
 }
 
-export class Owner implements ProcessOwner {
+class Owner implements ProcessOwner {
   readonly drain: DrainController
   readonly #app: FastifyInstance
   readonly #end: ProcessEnd
@@ -141,9 +141,10 @@ export class Owner implements ProcessOwner {
       get stopping () { return draining() },
       close: () => { this.#start('close() called', runOptionsFor(undefined), undefined, false) },
       release: () => {
-        if (!first) return
+        // A drain under way (a signal during the start) still ends the process with an exit code.
+        if (!first || this.#run !== undefined) return
         this.#exit = undefined
-        if (this.#run === undefined) this.#uninstall()
+        this.#uninstall()
       }
     }
   }
@@ -311,7 +312,7 @@ export class Owner implements ProcessOwner {
  */
 export function ownProcess (app: FastifyInstance, drain: DrainController, end: ProcessEnd = processEnd): ProcessOwner {
   const owner = new Owner(app, drain, end)
-  app.decorate(kProcessOwner as unknown as string, owner)
+  app.decorate(kProcessOwner, owner)
   app.addHook('onReady', async () => { owner.booting() })
   app.addHook('onListen', async () => { owner.listens() })
   app.addHook('onClose', async () => { owner.closed() })
