@@ -198,10 +198,10 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
     relay('state', state, previous)
   })
 
-  // Its onReady hook before the checks': a signal while they run stops the start.
-  ownProcess(app, drain)
-  // First results before listening, so the pod is ready at its first probe.
-  app.addHook('onReady', async () => { await runner.start() })
+  const owner = ownProcess(app, drain)
+  // First results before listening, so the pod is ready at its first probe;
+  // a signal while they run stops the start.
+  app.addHook('onReady', async () => { await owner.duringStartupChecks(async () => { await runner.start() }) })
   if (config.startup === 'listen') app.addHook('onListen', async () => { lifecycle.advance('ready') })
   app.addHook('onClose', async () => { runner.stop() })
   warnShortCloseGraceDelay(config.drain)

@@ -1,8 +1,9 @@
 // A boot that fails after the plugin registered (a later plugin throws, an
 // onReady hook rejects, the listen fails) leaves no signal listener behind:
 // issue 27 found that after two failed boots one SIGTERM ran three drains.
-// A SIGTERM during the startup checks still stops the start (see
-// signals-owner.test.ts); a listen retried on the same app gets them back.
+// The plugin listens while the startup checks run (a SIGTERM then still
+// stops the start, see signals-owner.test.ts) and from the listen on; a
+// listen retried on the same app gets its listeners back.
 import { once } from 'node:events'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -48,6 +49,20 @@ t.test('in process: each kind of failed boot leaves the process listeners as the
   t.same(counts(), [before[0]! + 1, before[1]! + 1, before[2]! + 1], 'a retried listen that succeeds gets them back')
   await fails.close()
   t.same(counts(), before, 'and gives them up on close')
+})
+
+t.test('in process: listening while the startup checks run and from the listen on, not in between', async (t) => {
+  const before = counts()
+  let duringChecks: number[] = []
+  const app = Fastify({ logger: false })
+  await app.register(zeroDowntime, { pressure: false, checks: { startup: () => { duringChecks = counts() } } })
+  await app.ready()
+  t.same(duringChecks, [before[0]! + 1, before[1]! + 1, before[2]! + 1], 'while the startup checks ran: a signal stops the start')
+  t.same(counts(), before, 'ready, not listening: the boot may still fail')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.same(counts(), [before[0]! + 1, before[1]! + 1, before[2]! + 1], 'listening')
+  await app.close()
+  t.same(counts(), before, 'closed')
 })
 
 t.test('several failed boots in one process, then one that starts: SIGTERM runs exactly one drain', async (t) => {

@@ -32,12 +32,12 @@
  * and `fastify start` use it, and the plugin recognises it as an owner and
  * drains inside its `app.close()`. The plugin does not import it.
  *
- * Registered signal listeners live as long as the app can still be started
- * or runs: installed when the startup checks begin (the plugin's `onReady`
- * hook, so a SIGTERM during them stops the start), removed when the app
- * closes, and removed when the boot fails after that (a later `onReady`
- * hook rejects, the listen fails), so that failed boots in one process
- * leave nothing that a later SIGTERM would drain.
+ * The plugin's signal listeners are in place while the app's startup checks
+ * run (a SIGTERM then stops the start) and from when its server listens
+ * until it closes; under `listen()`, from the claim on. Between the checks
+ * and the listen the boot can still fail (a later onReady hook rejects, the
+ * listen fails): nothing is left behind then, so failed boots in one
+ * process leave nothing that a later SIGTERM would drain.
  */
 import type { FastifyInstance } from 'fastify'
 import { PROMPT_DRAIN, type DrainController, type DrainRunOptions } from '../drain/index.js'
@@ -106,7 +106,7 @@ interface Run {
   readonly failed: boolean
 }
 
-class Owner implements ProcessOwner {
+export class Owner implements ProcessOwner {
   readonly drain: DrainController
   readonly #app: FastifyInstance
   readonly #end: ProcessEnd
@@ -149,19 +149,24 @@ class Owner implements ProcessOwner {
     }
   }
 
-  /** The startup checks begin (the plugin's onReady hook): a signal from now on stops the start. */
-  booting (): void {
+  /**
+   * Runs the startup checks (the plugin's onReady hook) with the signal
+   * listeners in place, so that a signal stops the start. Afterwards they
+   * wait for the server to listen: the boot can still fail (a later onReady
+   * hook rejects, the listen fails with EADDRINUSE), and an app that never
+   * listens must leave nothing behind that a later SIGTERM would drain. Under
+   * `listen()` they stay: it gives them up itself if the start fails.
+   */
+  async duringStartupChecks (checks: () => Promise<void>): Promise<void> {
     this.#install()
-    // The boot can still fail after this hook: a later onReady hook rejects
-    // (app.ready() called here returns the boot's own promise), or the listen
-    // fails (EADDRINUSE, EACCES), which only the server's 'error' event tells.
-    this.#app.ready().then(undefined, () => { this.#bootFailed() })
-    const server = this.#app.server
-    server.prependOnceListener('error', this.#listenFailed)
-    server.once('listening', () => { server.removeListener('error', this.#listenFailed) })
+    try {
+      await checks()
+    } finally {
+      if (this.#run === undefined && this.#exit === undefined) this.#uninstall()
+    }
   }
 
-  /** The app listens (onListen): listeners given up after a failed listen are back for a retried one. */
+  /** The server listens (whoever called listen, and again after a failed listen was retried). */
   listens (): void {
     if (!this.#closed) this.#install()
   }
@@ -169,18 +174,6 @@ class Owner implements ProcessOwner {
   /** The app closed: its listeners go, unless this owner drains (they go when it ends). */
   closed (): void {
     this.#closed = true
-    this.#app.server.removeListener('error', this.#listenFailed)
-    if (this.#run === undefined) this.#uninstall()
-  }
-
-  readonly #listenFailed = (err: unknown): void => {
-    this.#bootFailed()
-    // Prepended and once: if nobody else listened, the server would have
-    // thrown this error; it still does.
-    if (this.#app.server.listenerCount('error') === 0) throw err
-  }
-
-  #bootFailed (): void {
     if (this.#run === undefined) this.#uninstall()
   }
 
@@ -307,14 +300,13 @@ class Owner implements ProcessOwner {
 
 /**
  * Creates the app's process owner and hands it to the process layer on the
- * app (see symbols.ts). Called by the plugin before its own onReady hook,
- * which runs the startup checks: the signal listeners are in place by then.
+ * app (see symbols.ts). The plugin runs its startup checks through
+ * `duringStartupChecks`, in its onReady hook.
  */
-export function ownProcess (app: FastifyInstance, drain: DrainController, end: ProcessEnd = processEnd): ProcessOwner {
+export function ownProcess (app: FastifyInstance, drain: DrainController, end: ProcessEnd = processEnd): Owner {
   const owner = new Owner(app, drain, end)
   app.decorate(kProcessOwner, owner)
-  app.addHook('onReady', async () => { owner.booting() })
-  app.addHook('onListen', async () => { owner.listens() })
+  app.server.on('listening', () => { owner.listens() })
   app.addHook('onClose', async () => { owner.closed() })
   return owner
 }
