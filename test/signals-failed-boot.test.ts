@@ -65,6 +65,19 @@ t.test('in process: listening while the startup checks run and from the listen o
   t.same(counts(), before, 'closed')
 })
 
+t.test('in process: the same when the plugin is registered in an encapsulated context, as `fastify start` does', async (t) => {
+  const before = counts()
+  // A short pluginTimeout: an onReady hook that waited on the boot itself would fail the ready at once.
+  const app = Fastify({ logger: false, pluginTimeout: 200 })
+  await app.register(async (child) => { await child.register(zeroDowntime, { pressure: false }) })
+  await app.ready()
+  t.same(counts(), before, 'ready, not listening')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.same(counts(), [before[0]! + 1, before[1]! + 1, before[2]! + 1], 'listening')
+  await app.close()
+  t.same(counts(), before, 'closed')
+})
+
 t.test('several failed boots in one process, then one that starts: SIGTERM runs exactly one drain', async (t) => {
   const pod = launchPod({ BOOTS: FAILED_BOOTS, GOOD: '1' }, [FIXTURE])
   t.teardown(() => { pod.kill('SIGKILL') })
