@@ -59,12 +59,22 @@ t.test('every package the recipes import is in the document, at the version the 
   for (const [name, version] of documented) t.equal(version, locked(name), `the document's ${name} ${version} is the locked one`)
 })
 
-t.test('the peers are exact devDependencies, the ones the lockfile pins', async (t) => {
-  const peers = [...imported()].filter((n) => n !== pkg.name && pkg.dependencies[n] === undefined && pkg.peerDependencies[n] === undefined)
-  t.ok(peers.length >= 4, `peers: ${peers.join(', ')}`)
+/** Whether any TypeScript file of the repository outside matrix/ imports the package. */
+function usedOutsideMatrix (name: string): boolean {
+  const pattern = new RegExp(`from ['"]${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(/[^'"]*)?['"]`)
+  const walk = (dir: string): boolean => readdirSync(join(root, dir), { withFileTypes: true }).some((e) =>
+    e.isDirectory()
+      ? !['node_modules', 'dist', 'build'].includes(e.name) && walk(join(dir, e.name))
+      : e.name.endsWith('.ts') && pattern.test(readFileSync(join(root, dir, e.name), 'utf8')))
+  return ['src', 'test', 'examples', 'bench', 'kit/src', 'kit/test'].some((dir) => existsSync(join(root, dir)) && walk(dir))
+}
+
+t.test('the peers (what only the matrix uses) are exact devDependencies, the ones the lockfile pins', async (t) => {
+  const peers = [...imported()].filter((n) => n !== pkg.name && !usedOutsideMatrix(n))
+  t.same([...peers].sort(), ['@godaddy/terminus', 'fastify-graceful-shutdown', 'http-terminator', 'lightship'])
   for (const name of peers) {
-    t.ok(pkg.devDependencies[name], `${name} is a devDependency`)
-    t.equal(pkg.devDependencies[name], locked(name), `${name} is recorded at its exact version`)
+    t.notOk(pkg.dependencies[name] ?? pkg.peerDependencies[name], `${name} is not something the plugin needs at run time`)
+    t.equal(pkg.devDependencies[name], locked(name), `${name} is a devDependency at its exact version`)
   }
 })
 
