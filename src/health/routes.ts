@@ -1,8 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
-import type { ResolvedConfig } from '../plugin-options.js'
-import { exemptFromShedding } from '../pressure/index.js'
+import type { ResolvedPaths } from './options.js'
 import { HEALTH_JSON, liveness, readiness, single, startup, type ProbeAnswer, type ProbeState, type ReportQuery } from './report.js'
-import { trusted } from './trust.js'
+import { trusted, type DetailPolicy } from './trust.js'
+
+/** What the probe routes read of the resolved options. */
+export interface ProbeRoutesConfig {
+  readonly paths: ResolvedPaths
+  readonly logProbes: boolean
+  /** `Retry-After` (seconds) on a 503 probe. */
+  readonly probeRetryAfterSeconds: number
+  readonly probeDetail: DetailPolicy
+}
+
+/**
+ * Route config that exempts a route from load shedding: @fastify/under-pressure
+ * calls a route's own `pressureHandler`, and one that returns nothing lets
+ * the request through. Declared by the probes, so it holds for the plugin's
+ * shedding and for an under-pressure instance the app registered itself.
+ */
+export const exemptFromShedding = Object.freeze({ pressureHandler: (): undefined => undefined })
 
 const entrySchema = {
   type: 'object',
@@ -52,7 +68,7 @@ function parseQuery (query: ProbeQuery): ReportQuery {
  * cached state only, are exempt from load shedding, and are silent in the
  * request log unless `logProbes` is set.
  */
-export function installProbeRoutes (app: FastifyInstance, config: ResolvedConfig, state: () => ProbeState): void {
+export function installProbeRoutes (app: FastifyInstance, config: ProbeRoutesConfig, state: () => ProbeState): void {
   const routeOptions: RouteShorthandOptions = {
     schema: { querystring: { type: 'object', properties: { verbose: {}, exclude: {} } }, response: { 200: bodySchema, 503: bodySchema, 404: bodySchema } },
     config: exemptFromShedding,

@@ -15,17 +15,18 @@
  */
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
-import type { ResolvedPressure } from '../plugin-options.js'
 import { errorCodes } from '../errors.js'
-import type { Measurement } from '../health/report.js'
+import type { PressureReadiness, ResolvedPressure } from './options.js'
 
-/**
- * Route config that exempts a route from shedding: under-pressure calls a
- * route's own `pressureHandler`, and one that returns nothing lets the request
- * through. This also exempts the probes from an under-pressure instance the
- * app registered itself.
- */
-export const exemptFromShedding = Object.freeze({ pressureHandler: (): undefined => undefined })
+/** One configured limit with its latest sample, as readiness reports it (a `system` component). */
+export interface Measurement {
+  readonly key: string
+  readonly observedValue: number
+  readonly observedUnit: string
+  /** `pass`, or `pressure.readiness` while over the limit. */
+  readonly status: 'pass' | PressureReadiness
+  readonly output?: string
+}
 
 export interface PressureMonitor {
   /** The configured limits with their latest samples; empty when shedding is off. */
