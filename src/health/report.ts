@@ -119,7 +119,7 @@ export function readiness (state: ProbeState, query: ReportQuery): ProbeAnswer {
     for (const m of state.pressure) {
       if (query.verbose) checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString(), ...(m.output === undefined ? {} : { output: m.output }) }]
       overall = worst(overall, m.status)
-      if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}`)
+      if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}${m.output === undefined ? '' : ` (${m.output})`}`)
     }
   }
   return answer(overall, problems, query.verbose, checks, [`lifecycle: ${state.lifecycle}`])
