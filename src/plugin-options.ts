@@ -11,7 +11,7 @@ import type { DetailPolicy } from './health/trust.js'
 import type { CheckFunction, CheckSpec, NamedCheckSpec, ResolvedCheck } from './health/types.js'
 import { resolveMetrics, type MetricsOptions, type ResolvedMetrics } from './metrics/options.js'
 import { PRESSURE_DEFAULTS, resolvePressure, type PressureOptions, type ResolvedPressure } from './pressure/options.js'
-import { boolean, describe, invalid, isPlainObject, milliseconds, oneOf, refusedOption, rejectUnknownKeys } from './options.js'
+import { boolean, describe, invalid, isPlainObject, milliseconds, oneOf, readOptions, refusedOption, rejectUnknownKeys } from './options.js'
 
 export type { ProbePathsOptions, ResolvedPaths } from './health/options.js'
 export type { PressureOptions, ResolvedPressure } from './pressure/options.js'
@@ -79,7 +79,8 @@ const PREFIX_REFUSED = 'option "prefix" is not supported: Fastify ignores it for
  * `env` gives the pod's termination budget (see env.ts).
  */
 export function resolveConfig (input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  const opts = input ?? {}
+  // Read once into plain data: getters and Proxy traps run here, and only here.
+  const opts = readOptions(input ?? {})
   if (!isPlainObject(opts)) throw invalid('options', OPTIONS_EXPECTED, input)
   rejectUnknownKeys(opts, TOP_KEYS, '', FASTIFY_REGISTER_KEYS)
   // Silently serving the probes somewhere else than asked would fail every

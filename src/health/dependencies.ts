@@ -4,7 +4,7 @@
  * the client itself or a function returning the current one (for apps that
  * replace a connection after a broker restart).
  */
-import { invalidArgument, kindOf } from '../options.js'
+import { invalidArgument, isPlainObject, kindOf, readOptions } from '../options.js'
 import type { CheckContext, CheckSpec } from './types.js'
 
 /** ioredis states in which a command would only wait in the offline queue. */
@@ -74,6 +74,14 @@ function spec (componentType: string, overrides: CheckOverrides | undefined, che
   return Object.freeze({ componentType, ...overrides, check })
 }
 
+/** The overrides as plain data (their values are validated with the other options at registration). */
+function readOverrides (overrides: unknown, factory: string): CheckOverrides | undefined {
+  if (overrides === undefined) return undefined
+  const copy = readOptions(overrides, `${factory}() overrides`)
+  if (!isPlainObject(copy)) throw invalidArgument(`${factory}() overrides`, 'an object { critical?, liveness?, timeoutMs?, intervalMs?, componentType? }', overrides)
+  return copy as CheckOverrides
+}
+
 function requireTarget (target: unknown, factory: string, expected: string): void {
   if (typeof target !== 'function' && (typeof target !== 'object' || target === null)) {
     throw invalidArgument(`${factory}() target`, `${expected} (or a function returning one)`, target, kindOf)
@@ -137,7 +145,8 @@ async function poolProgress (pool: PgPool, waitMs: number, signal: AbortSignal):
  */
 export function pgCheck (target: CheckTarget<PgQueryable>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'pgCheck', 'a pg Pool or Client')
-  return spec('datastore', overrides, async ({ signal, timeoutMs }: CheckContext) => {
+  const settings = readOverrides(overrides, 'pgCheck')
+  return spec('datastore', settings, async ({ signal, timeoutMs }: CheckContext) => {
     const client = resolveTarget(target, 'Postgres client')
     if (isPool(client) && await poolProgress(client, Math.ceil(timeoutMs / 2), signal) === 'answering') {
       return { status: 'pass', output: `pool busy: all ${client.options.max} clients in use, ${client.waitingCount} requests waiting; Postgres answered one of them (not queued behind them)` }
@@ -175,7 +184,8 @@ async function redisReady (client: Emitter, signal: AbortSignal): Promise<void> 
  */
 export function redisCheck (target: CheckTarget<RedisPingable>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'redisCheck', 'an ioredis client')
-  return spec('datastore', overrides, async ({ signal }: CheckContext) => {
+  const settings = readOverrides(overrides, 'redisCheck')
+  return spec('datastore', settings, async ({ signal }: CheckContext) => {
     const client = resolveTarget(target, 'Redis client')
     if (typeof client.status === 'string' && REDIS_DOWN.has(client.status)) {
       return { status: 'fail', output: `redis connection is ${client.status}` }
@@ -194,7 +204,8 @@ export function redisCheck (target: CheckTarget<RedisPingable>, overrides?: Chec
  */
 export function amqpCheck (target: CheckTarget<AmqpConnectionLike | AmqpChannelLike>, overrides?: CheckOverrides): CheckSpec {
   requireTarget(target, 'amqpCheck', 'an amqplib connection or channel')
-  return spec('component', overrides, async () => {
+  const settings = readOverrides(overrides, 'amqpCheck')
+  return spec('component', settings, async () => {
     const client = resolveTarget(target, 'AMQP connection')
     if ('createChannel' in client && typeof client.createChannel === 'function') {
       const channel = await client.createChannel()

@@ -42,6 +42,9 @@ const CHECK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i
 /** Names the plugin reports itself, so a user check cannot shadow them. */
 const RESERVED_NAMES = new Set(['pressure'])
 const PATH = /^\/[A-Za-z0-9._~/-]*$/
+/** More paths per probe, or more checks, is a mistake (a generated list), not a configuration: refused before any is read. */
+export const MAX_PATHS = 16
+export const MAX_CHECKS = 100
 const SPEC_KEYS = new Set(['check', 'critical', 'liveness', 'timeoutMs', 'intervalMs', 'componentType'])
 const PATH_KEYS = new Set(['liveness', 'readiness', 'startup'])
 
@@ -66,6 +69,8 @@ function resolveCheck (name: string, input: unknown, option: string, timeoutMs: 
 export function resolveChecks (input: unknown, timeoutMs: number, intervalMs: number): readonly ResolvedCheck[] {
   if (input === undefined) return Object.freeze([])
   const entries: Array<[name: unknown, spec: unknown, option: string]> = []
+  const size = Array.isArray(input) ? input.length : isPlainObject(input) ? Object.keys(input).length : 0
+  if (size > MAX_CHECKS) throw refusedOption(`option "checks" must hold at most ${MAX_CHECKS} checks, got ${size}`)
   if (Array.isArray(input)) {
     input.forEach((item: unknown, i) => {
       if (!isPlainObject(item)) throw invalid(`checks[${i}]`, 'an object { name, check, ... }', item)
@@ -97,6 +102,7 @@ function resolvePathList (value: unknown, option: string, fallback: readonly str
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value]
   const expected = 'a path like "/ready" (or a non-empty array of them) using only letters, digits and -._~/'
   if (list.length === 0) throw invalid(option, expected, value)
+  if (list.length > MAX_PATHS) throw refusedOption(`option ${JSON.stringify(option)} must list at most ${MAX_PATHS} paths, got ${list.length}`)
   for (const path of list) {
     if (typeof path !== 'string' || !PATH.test(path) || path.length < 2 || path.endsWith('/') || path.includes('//')) {
       throw invalid(option, expected, path)
