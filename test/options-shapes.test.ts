@@ -93,7 +93,6 @@ t.test('__proto__ as a key is a key: refused as unknown, never followed as a pro
   await refused(t, JSON.parse('{"__proto__": {"checkIntervalMs": 5}}'), 'FST_ZD_UNKNOWN_OPTION', /unknown option "__proto__"/, 'an own __proto__ key')
   await refused(t, { checks: JSON.parse('{"__proto__": {"check": 1}}') }, 'FST_ZD_INVALID_OPTION', /option "checks.__proto__" must be named/, 'a check named __proto__')
   await refused(t, { pressure: JSON.parse('{"__proto__": {}, "readiness": "fail"}') }, 'FST_ZD_UNKNOWN_OPTION', /unknown option "pressure.__proto__"/, 'nested')
-  // eslint-disable-next-line no-proto
   const inherited = { __proto__: { checkIntervalMs: 5 } }
   await refused(t, inherited, 'FST_ZD_INVALID_OPTION', /got an object with a custom prototype$/, 'a literal __proto__ sets the prototype: refused')
 })
