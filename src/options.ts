@@ -12,7 +12,9 @@
  * accepts: a longer delay is not an error to Node, it fires after 1 ms, which
  * turns a 30-day grace period into an exit 7 ms after SIGTERM.
  */
+import { types } from 'node:util'
 import { errorCodes } from './errors.js'
+import { describeError } from './scrub.js'
 
 /** Largest delay a Node.js timer accepts; longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
@@ -27,6 +29,28 @@ function quote (text: string): string {
   return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
 }
 
+/** What kind of object `value` is, for a message; never runs a Proxy trap, never throws. */
+function describeObject (value: object): string {
+  if (types.isProxy(value)) return 'a Proxy'
+  if (Array.isArray(value)) return 'an array'
+  if (types.isMap(value)) return 'a Map'
+  if (types.isSet(value)) return 'a Set'
+  if (types.isDate(value)) return 'a Date'
+  if (types.isRegExp(value)) return 'a RegExp'
+  if (types.isPromise(value)) return 'a Promise'
+  if (types.isBoxedPrimitive(value)) return 'a boxed primitive'
+  try {
+    const proto = Object.getPrototypeOf(value) as object | null
+    if (proto === null || proto === Object.prototype) return 'an object'
+    // A class's prototype owns its constructor; a bare prototype object (Object.create({})) does not.
+    const ctor = Object.hasOwn(proto, 'constructor') ? (proto as { constructor?: unknown }).constructor : undefined
+    const name = typeof ctor === 'function' ? ctor.name : undefined
+    return typeof name === 'string' && name !== '' ? `an instance of ${name.slice(0, MAX_QUOTED)}` : 'an object with a custom prototype'
+  } catch {
+    return 'an object'
+  }
+}
+
 /** How a wrong value is shown in a message: never a function's source, never a whole object; never throws. */
 export function describe (value: unknown): string {
   switch (typeof value) {
@@ -34,15 +58,7 @@ export function describe (value: unknown): string {
     case 'string': return quote(value)
     case 'symbol': return 'a symbol'
     case 'bigint': return `${String(value)}n`
-    case 'object': {
-      if (value === null) return 'null'
-      try {
-        return Array.isArray(value) ? 'an array' : 'an object'
-      } catch {
-        // A revoked Proxy throws even on Array.isArray.
-        return 'an object'
-      }
-    }
+    case 'object': return value === null ? 'null' : describeObject(value)
     default: return String(value)
   }
 }
@@ -74,10 +90,70 @@ function invalidEnv (name: string, expected: string, raw: string): TypeError {
 /** How a validator reports a wrong value: as an option or as a function argument. */
 type Refuse = (subject: string, expected: string, value: unknown) => TypeError
 
+/** An object literal, or one with a null prototype (`Object.create(null)`); never throws, even on a Proxy whose traps do. */
 export function isPlainObject (value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
+  try {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+    const proto = Object.getPrototypeOf(value) as unknown
+    return proto === Object.prototype || proto === null
+  } catch {
+    return false
+  }
+}
+
+/** Arrays and objects longer than this are not copied by `readOptions`: their resolver refuses them by size alone. */
+const MAX_COPIED_ITEMS = 1000
+/** How deep `readOptions` copies: the options are at most `checks.<name>.<setting>` deep. */
+const MAX_COPIED_DEPTH = 4
+
+function unreadable (option: string, err: unknown): TypeError {
+  return new errorCodes.FST_ZD_INVALID_OPTION(`option ${quote(option)} could not be read (a getter or a Proxy trap threw: ${describeError(err)})`)
+}
+
+function child (option: string, key: string | number): string {
+  return typeof key === 'number' ? `${option}[${key}]` : option === '' ? key : `${option}.${key}`
+}
+
+/**
+ * The options as plain data, read once: every own enumerable string key of
+ * every plain object (a null prototype included, frozen or not, a Proxy
+ * through its traps) and every array, down to the depth options have;
+ * anything else (functions, class instances such as a prom-client Registry)
+ * by reference, for its resolver to use or refuse. Resolving from this copy,
+ * a getter or a trap runs once and the config cannot change under the
+ * resolver; one that throws becomes our TypeError naming the option. Symbol
+ * keys are no options and are left out; an own `__proto__` key is kept as a
+ * key (and refused as an unknown option), never followed as a prototype.
+ */
+export function readOptions (value: unknown, option = '', depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > MAX_COPIED_DEPTH) return value
+  const path = option === '' ? 'options' : option
+  let keys: Array<string | number>
+  try {
+    if (Array.isArray(value)) {
+      if (value.length > MAX_COPIED_ITEMS) return value
+      keys = Array.from({ length: value.length }, (_, i) => i)
+    } else {
+      if (!isPlainObject(value)) return value
+      keys = Object.keys(value)
+      if (keys.length > MAX_COPIED_ITEMS) return value
+    }
+  } catch (err) {
+    throw unreadable(path, err)
+  }
+  const read = (key: string | number): unknown => {
+    try {
+      return (value as Record<string | number, unknown>)[key]
+    } catch (err) {
+      throw unreadable(child(option, key), err)
+    }
+  }
+  if (Array.isArray(value)) return keys.map((i) => readOptions(read(i), child(option, i), depth + 1))
+  const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+  for (const key of keys as string[]) {
+    Object.defineProperty(copy, key, { value: readOptions(read(key), child(option, key), depth + 1), enumerable: true })
+  }
+  return copy
 }
 
 /** `tolerated`: keys that are not ours but must pass (those Fastify reads from the register options). */

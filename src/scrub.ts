@@ -24,9 +24,41 @@ const REDACTED = '[redacted]'
 
 /** Words that make a `key=value` or `"key": "value"` pair secret, anywhere in the key (`DB_PASSWORD`, `x-api-key`). */
 const SECRET_KEY = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|signature|auth|session|cookie'
+/**
+ * Short words that make a key secret only as its last part (`pass`,
+ * `DB_PASS`, `redis.pw`, `--pass`, `dbPass`): anywhere in a key they would
+ * also catch `bypass`, `compass` or `passes`.
+ */
+const SHORT_SECRET_KEY = '(?:[\\w.-]{0,64}[_.-])?(?:[Pp][Aa][Ss][Ss]|[Pp][Ww])|[\\w.-]{0,63}[a-z0-9](?:Pass|PASS|Pw|PW)'
+/** What follows a secret key: `=`, `:`, `": "`, and the same inside a JSON string written in JSON (`\":\"`). */
+const SEPARATOR = '\\\\?["\']?\\s{0,4}[=:]\\s{0,4}'
+/**
+ * A value: a JSON string escaped inside another one (`\"...\"`), a quoted
+ * string (escapes kept inside), or a bare word up to a separator. Each
+ * alternative can only end, never fail, once started: no backtracking.
+ */
+const VALUE = '\\\\"(?:[^"\\\\]|\\\\[^"])*(?:\\\\")?|"(?:[^"\\\\]|\\\\.)*"?|\'(?:[^\'\\\\]|\\\\.)*\'?|[^\\s,;&\'"]+'
+/** A command-line flag whose value is a secret: it names one (`--password`, `--api-key`) or ends in pass/pw (`-storepass`, `-pw`). */
+const SECRET_FLAG = `--?(?:[\\w.-]{0,40}(?:${SECRET_KEY})[\\w.-]{0,20}|[\\w.-]{0,40}(?:pass|pw))`
+
+/** A secret flag (`-pw`, `-pass`) already handled by the rule for flags, not a mysql `-p<password>`. */
+const WHOLE_SECRET_FLAG = new RegExp(`^(?:${SECRET_FLAG})$`, 'i')
+
+/** Tokens recognised by their own shape: cloud access keys and the prefixed tokens of the usual services. */
+const TOKENS = [
+  // AWS access key IDs (long-term AKIA, temporary ASIA).
+  '(?:AKIA|ASIA)[A-Z0-9]{16}',
+  // GitHub (ghp_, gho_, ghu_, ghs_, ghr_, fine-grained github_pat_), GitLab, npm, Slack, Stripe, Google API keys.
+  'gh[pousr]_[A-Za-z0-9]{36,251}', 'github_pat_\\w{22,255}', 'glpat-[\\w-]{20,64}', 'npm_[A-Za-z0-9]{36}',
+  'xox[abposr]-[\\w-]{10,255}', '[rs]k_(?:live|test)_[A-Za-z0-9]{10,255}', 'AIza[\\w-]{35}'
+].join('|')
+
+type Replacement = string | ((match: string, ...groups: string[]) => string)
 
 /** [shape, pattern, replacement], applied in order. */
-const RULES: ReadonlyArray<readonly [string, RegExp, string]> = [
+const RULES: ReadonlyArray<readonly [string, RegExp, Replacement]> = [
+  // A PEM private key (RSA, EC, OPENSSH, ENCRYPTED, PGP ... PRIVATE KEY), up to its END line or, cut short, to the end of the text.
+  ['private key', /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g, `-----BEGIN $1----- ${REDACTED}`],
   // postgres://app:s3cret@db/app, and its URL-encoded forms (postgres%3A%2F%2F..., %253A for double encoding):
   // the whole URL goes, host included; the scheme stays to tell which dependency it was.
   ['URL', /\b([a-z][a-z0-9+.-]{0,31})(?::|%(?:25)*3a)(?:\/|%(?:25)*2f){2}[^\s'"<>()[\]{}`]*/gi, `$1://${REDACTED}`],
@@ -36,12 +68,20 @@ const RULES: ReadonlyArray<readonly [string, RegExp, string]> = [
   ['auth scheme', /\b(bearer|basic)(\s{1,4})[^\s,;'"]+/gi, `$1$2${REDACTED}`],
   // JSON Web Tokens on their own (eyJ... . ... . ...).
   ['JWT', /(?<![\w-])eyJ[\w-]+\.[\w-]+\.[\w-]*/g, REDACTED],
+  ['token', new RegExp(`(?<![\\w-])(?:${TOKENS})(?![\\w-])`, 'g'), REDACTED],
+  // --password s3cret, -storepass s3cret, --api-key "s3cret": the value after a secret flag (never another flag).
+  ['secret flag', new RegExp(`(?<![\\w-])(${SECRET_FLAG})(\\s{1,4})(?![-\\s])(${VALUE})`, 'gi'), `$1$2${REDACTED}`],
   // DB_PASSWORD=..., password: ..., "password":"...", ?api_key=...&: the value goes, the key stays.
-  ['secret pair', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(["']?\\s{0,4}[=:]\\s{0,4})("(?:[^"\\\\]|\\\\.)*"?|'(?:[^'\\\\]|\\\\.)*'?|[^\\s,;&'"]+)`, 'gi'), `$1$2${REDACTED}`],
+  ['secret pair', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(${SEPARATOR})(${VALUE})`, 'gi'), `$1$2${REDACTED}`],
+  // pass=..., DB_PASS: ..., "pw":"...", ?pass=...&.
+  ['short secret pair', new RegExp(`(?<![\\w.-])(${SHORT_SECRET_KEY})(${SEPARATOR})(${VALUE})`, 'g'), `$1$2${REDACTED}`],
   // password "s3cret" rejected, token 'abc': a quoted value right after a secret word, with no = or : between.
   ['secret quoted', new RegExp(`(?<![\\w.-])([\\w.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32})(\\s{1,4})("(?:[^"\\\\]|\\\\.)*"?|'(?:[^'\\\\]|\\\\.)*'?)`, 'gi'), `$1$2${REDACTED}`],
   // app:s3cret@db:5432 without a scheme: the credentials go, the host stays (the message named it already).
-  ['userinfo', /(?<![^\s'"<>()[\]{},;=/@])[^\s'"<>()[\]{},;=/@:]{1,64}:[^\s'"<>@]{0,256}@/g, `${REDACTED}@`]
+  ['userinfo', /(?<![^\s'"<>()[\]{},;=/@])[^\s'"<>()[\]{},;=/@:]{1,64}:[^\s'"<>@]{0,256}@/g, `${REDACTED}@`],
+  // mysql -ps3cret: the password attached to -p. Digits only is psql's or redis-cli's port (-p5432), and stays;
+  // "-p s3cret" (a space) is not a password to mysql (it prompts and reads s3cret as the database), nor to the others.
+  ['mysql -p', /(?<![\w-])-p([^\s'"-][^\s'"]*)/g, (match, value) => /^\d+$/.test(value as string) || WHOLE_SECRET_FLAG.test(match) ? match : `-p${REDACTED}`]
 ]
 
 /** Control characters (newlines included): outputs are one line. */
@@ -60,7 +100,7 @@ function prefix (text: string): string {
 /** Redacts credentials, connection strings and tokens; one line of at most MAX_OUTPUT characters. */
 export function scrub (text: string): string {
   let clean = prefix(text)
-  for (const [, pattern, replacement] of RULES) clean = clean.replace(pattern, replacement)
+  for (const [, pattern, replacement] of RULES) clean = clean.replace(pattern, replacement as string)
   clean = clean.replace(CONTROL, ' ')
   if (clean.length > MAX_OUTPUT || (text.length > MAX_INPUT && clean.length === MAX_OUTPUT)) return `${clean.slice(0, MAX_OUTPUT - 1)}…`
   return text.length > MAX_INPUT ? `${clean}…` : clean

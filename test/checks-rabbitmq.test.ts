@@ -6,6 +6,7 @@ import zeroDowntime, { amqpCheck } from '../src/index.js'
 import { sharedUrls } from './helpers/servers.js'
 import { startProxyFor } from './helpers/tcp-proxy.js'
 import { countRuns, nextResult, nextResultOfRun, probe, recordUnhandledRejections } from './helpers/probe.js'
+import { until } from './helpers/wait.js'
 
 const INTERVAL = 150
 const TIMEOUT = 400
@@ -55,14 +56,17 @@ t.test('shared RabbitMQ: a connection and a channel pass; a closed channel fails
   t.equal((await probe(app, '/ready/mq')).status, 200)
 })
 
-t.test('RabbitMQ behind a fault proxy: down at start, killed, hung; readiness follows, liveness stays', async (t) => {
+t.test('RabbitMQ behind a fault proxy: down at start, killed, hung (one call at a time); readiness follows, liveness stays', async (t) => {
   const { proxy, url } = await startProxyFor(sharedUrls.amqp)
   t.teardown(proxy.close)
   proxy.kill()
   const mq = reconnecting(url)
   t.teardown(mq.close)
 
-  const counted = countRuns(amqpCheck(mq.current))
+  const base = amqpCheck(mq.current)
+  let inFlight = 0
+  let maxInFlight = 0
+  const counted = countRuns({ ...base, check: async (ctx) => { maxInFlight = Math.max(maxInFlight, ++inFlight); try { return await base.check(ctx) } finally { inFlight-- } } })
   const app = Fastify()
   await app.register(zeroDowntime, { checks: { mq: counted.spec }, checkIntervalMs: INTERVAL, checkTimeoutMs: TIMEOUT, pressure: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -85,6 +89,16 @@ t.test('RabbitMQ behind a fault proxy: down at start, killed, hung; readiness fo
       t.notMatch(result.output ?? '', /guest|amqp:\/\//, `${what}: no credentials in the output`)
       t.equal((await probe(app, '/ready')).status, 503, `${what}: readiness 503`)
       t.equal((await probe(app, '/health')).status, 200, `${what}: liveness stays 200`)
+      if (what === 'hang') {
+        // The hung channel open is reported, never joined by another one.
+        const reported = new Set<string>()
+        await until(() => {
+          const result = app.zeroDowntime.checks[0]
+          if (/^still running after \d+ ms/.test(result?.output ?? '')) reported.add(result?.time ?? '')
+          return reported.size >= 3
+        }, 'three runs reported the hung check still running', { intervalMs: 5 })
+        t.equal(maxInFlight, 1, 'hang: one call of the check at a time')
+      }
     }
     const passed = nextResult(app, 'mq', 'pass')
     proxy.restore()

@@ -81,3 +81,63 @@ t.test('stop() abandons a run in flight: its late result is dropped', async (t) 
   t.match(runner.results[0], { status: 'pass', pending: false }, 'the result stays as it was')
   t.equal(calls, 2, 'nothing ran after stop()')
 })
+
+t.test('a check that ignores its abort signal is never called again while its call is in flight', async (t) => {
+  const clock = new FakeClock()
+  let calls = 0
+  let inFlight = 0
+  let maxInFlight = 0
+  let finish: (() => void) | undefined
+  // Ignores ctx.signal: only the test ends its call.
+  const stubborn: CheckFunction = async () => {
+    calls++
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    await new Promise<void>((resolve) => { finish = resolve })
+    inFlight--
+  }
+  const runner = new CheckRunner([check('db', stubborn, 500, 1000)], silent, clock)
+  const started = runner.start()
+  await clock.advanceTo(500)
+  await started
+  t.match(runner.results[0], { status: 'fail', output: 'timed out after 500 ms', latencyMs: 500 })
+  // Ten intervals later the first call still hangs: reported, not called again.
+  await clock.advanceTo(10_600)
+  t.equal(calls, 1, 'one call in ten intervals')
+  t.equal(maxInFlight, 1)
+  t.match(runner.results[0], {
+    status: 'fail',
+    output: 'still running after 10500 ms (timed out after 500 ms and did not stop when aborted); not called again until it settles',
+    latencyMs: 10500,
+    time: '2026-01-01T00:00:10.500Z'
+  })
+  // It settles (late, and passing: too late to count); the next run calls again.
+  finish?.()
+  await clock.advanceTo(11_000)
+  t.match(runner.results[0], { status: 'fail', output: /^still running after/ }, 'the late outcome is not recorded')
+  await clock.advanceTo(11_800)
+  t.equal(calls, 2, 'called again at the first run after it settled (11500 ms)')
+  t.equal(maxInFlight, 1, 'never two calls in flight')
+  finish?.()
+  await clock.advanceTo(11_800)
+  t.match(runner.results[0], { status: 'pass', latencyMs: 300 })
+  runner.stop()
+})
+
+t.test('a check whose call settles after its timeout but before the next run is called again as usual', async (t) => {
+  const clock = new FakeClock()
+  const starts: number[] = []
+  // 700 ms of fake time against a 500 ms timeout, whatever the signal says.
+  const slow: CheckFunction = async () => {
+    starts.push(clock.now())
+    await new Promise<void>((resolve) => { clock.after(700, resolve, true) })
+  }
+  const runner = new CheckRunner([check('db', slow, 500, 1000)], silent, clock)
+  const started = runner.start()
+  await clock.advanceTo(500)
+  await started
+  await clock.advanceTo(4000)
+  t.same(starts, [0, 1500, 3000], 'the late call settled at 700 ms, before the run at 1500 ms')
+  t.match(runner.results[0], { status: 'fail', output: 'timed out after 500 ms' })
+  runner.stop()
+})

@@ -33,7 +33,13 @@ const shape: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.constantFrom('password', 'token', 'apiKey', 'secret'), secret).map(([k, s]) => JSON.stringify({ user: 'app', [k]: s })),
   fc.tuple(fc.constantFrom('Authorization: Bearer ', 'Authorization: Basic ', 'Proxy-Authorization: Token ', 'Cookie: sid=', 'Bearer '), secret).map(([p, s]) => `${p}${s}`),
   secret.map((s) => `eyJhbGciOiJIUzI1NiJ9.eyJ${s.replace(/[.~]/g, '_')}.sig`),
-  secret.map((s) => `GET /reset?token=${s}&x=1`)
+  secret.map((s) => `GET /reset?token=${s}&x=1`),
+  fc.tuple(fc.constantFrom('pass', 'pw', 'PASS', 'DB_PASS', 'redis.pw', 'dbPass', '--pass', '"pass"'), fc.constantFrom('=', ': ', ':'), secret).map(([k, sep, s]) => `${k}${sep}${s}`),
+  fc.tuple(fc.constantFrom('--password', '--pass', '-storepass', '-pw', '--api-key', '--token'), secret).map(([f, s]) => `${f} ${s}`),
+  secret.map((s) => `mysql -u app -p${s}`),
+  fc.tuple(fc.constantFrom('RSA ', 'EC ', 'OPENSSH ', 'ENCRYPTED ', ''), secret, fc.boolean()).map(([kind, s, ended]) =>
+    `-----BEGIN ${kind}PRIVATE KEY-----\nMII${s}\n${s}${ended ? `\n-----END ${kind}PRIVATE KEY-----` : ''}`),
+  secret.map((s) => JSON.stringify(JSON.stringify({ user: 'app', password: s })))
 )
 // Noise: what else an error message says, as separate words.
 const noise = fc.string({ maxLength: 30 }).map((s) => s.replace(/\s/g, '_'))

@@ -55,6 +55,9 @@ const bad: Array<[unknown, RegExp]> = [
   [{ pressure: { maxHeapUsedBytes: -5 } }, /option "pressure.maxHeapUsedBytes"/],
   [{ pressure: { maxRssBytes: true } }, /option "pressure.maxRssBytes".*got true/],
   [{ pressure: { sampleIntervalMs: 0 } }, /option "pressure.sampleIntervalMs" must be a positive number/],
+  [{ pressure: { sampleIntervalMs: 20 } }, /option "pressure.sampleIntervalMs" must be at least 50 milliseconds \(the event-loop histogram ticks every 10 ms: .*\), got 20/],
+  [{ pressure: { sampleIntervalMs: 500 } }, /option "pressure.maxEventLoopDelayMs" \(1000 ms\) must be at most "pressure.sampleIntervalMs" \(500 ms\): a sample window in which the event loop never turned/],
+  [{ pressure: { maxEventLoopDelayMs: 2000 } }, /option "pressure.maxEventLoopDelayMs" \(2000 ms\) must be at most "pressure.sampleIntervalMs" \(1000 ms\)/],
   [{ pressure: { retryAfterSeconds: 1.5 } }, /option "pressure.retryAfterSeconds" must be a positive whole number of seconds \(at most 2147483\), got 1.5/],
   [{ pressure: { readiness: 'off' } }, /option "pressure.readiness" must be one of "warn", "fail", got "off"/]
 ]
@@ -108,6 +111,8 @@ t.test('defaults, and the options the user passed stay untouched', async (t) => 
   t.same(defaults.pressure, { maxEventLoopDelayMs: 1000, maxEventLoopUtilization: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, sampleIntervalMs: 1000, retryAfterSeconds: 10, readiness: 'warn' })
   t.equal(resolveConfig({ pressure: false }).pressure, false)
   t.match(resolveConfig({ pressure: { maxEventLoopDelayMs: false, maxRssBytes: 1e9 } }).pressure, { maxEventLoopDelayMs: 0, maxRssBytes: 1e9 })
+  t.match(resolveConfig({ pressure: { sampleIntervalMs: 50, maxEventLoopDelayMs: 50 } }).pressure, { sampleIntervalMs: 50, maxEventLoopDelayMs: 50 }, 'a limit as long as the window')
+  t.match(resolveConfig({ pressure: { sampleIntervalMs: 200, maxEventLoopDelayMs: false } }).pressure, { sampleIntervalMs: 200, maxEventLoopDelayMs: 0 }, 'no delay limit, any window')
   t.equal(resolveConfig({ logLevel: 'warn', prefix: '' }).startup, 'listen', "Fastify's own register options are not rejected")
   t.equal(resolveConfig({ checks: Object.assign(Object.create(null) as object, { db: ok }) }).checks[0]?.name, 'db')
 })

@@ -88,7 +88,7 @@ t.test('a blocked event loop sheds app routes', async (t) => {
   await app.close()
 })
 
-t.test('a sample window without any event-loop measurement (a busy boot) sheds nothing', async (t) => {
+t.test('a loop blocked before the first sample (a busy boot) is a stall like any other: the first sample sheds', async (t) => {
   const app = Fastify()
   await app.register(zeroDowntime, { pressure: { maxEventLoopDelayMs: 20, sampleIntervalMs: 50 } })
   app.get('/work', async () => ({ ok: true }))
@@ -98,10 +98,11 @@ t.test('a sample window without any event-loop measurement (a busy boot) sheds n
   app.zeroDowntime.started()
   await sampled(app, true)
   t.equal(app.memoryUsage().eventLoopDelay, Infinity, 'under-pressure reports the empty window as Infinity')
-  t.equal((await app.inject('/work')).statusCode, 200, 'not shed on a missing measurement')
+  t.equal((await app.inject('/work')).statusCode, 503, 'shed, as a bare under-pressure would')
   const ready = (await app.inject('/ready?verbose')).json()
-  t.equal(ready.status, 'pass')
-  t.match(ready.checks['pressure:eventLoopDelay'][0], { status: 'pass', output: 'no sample yet' })
+  t.equal(ready.status, 'warn')
+  t.match(ready.checks['pressure:eventLoopDelay'][0], { status: 'warn', observedValue: 50, output: /did not turn during a whole sample window/ })
+  t.equal((await app.inject('/health')).statusCode, 200)
   await app.close()
 })
 

@@ -9,7 +9,7 @@ import zeroDowntime from '../src/index.js'
 const OPTIONS = /^fastify-zero-downtime: option "options" must be an object \(options given as a function must return one\), got /
 
 t.test('options given as a function: its result is validated like options', async (t) => {
-  const bad: Array<[unknown, string]> = [[undefined, 'undefined'], [null, 'null'], [5, '5'], ['{}', '"{}"'], [[], 'an array'], [new Map(), 'an object']]
+  const bad: Array<[unknown, string]> = [[undefined, 'undefined'], [null, 'null'], [5, '5'], ['{}', '"{}"'], [[], 'an array'], [new Map(), 'a Map'], [Promise.resolve({}), 'a Promise'], [new (class Opts {})(), 'an instance of Opts']]
   for (const [result, shown] of bad) {
     const app = Fastify()
     app.register(zeroDowntime, (() => result) as never)

@@ -30,7 +30,22 @@ const SHAPES: Array<[string, string, string[], string]> = [
   ['basic credentials', 'basic czNjcmV0OnMzY3JldA== refused', ['czNjcmV0'], 'basic [redacted] refused'],
   ['JWT', 'bad eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzM2NyZXQifQ.c2lnbmF0dXJl', ['eyJ'], 'bad [redacted]'],
   ['query token', 'GET /reset?token=s3cret&user=1', ['s3cret'], 'GET /reset?token=[redacted]&user=1'],
-  ['quoted after a secret word', 'password "s3cret" rejected, token \'s3cret2\' expired', ['s3cret'], 'password [redacted] rejected, token [redacted] expired']
+  ['quoted after a secret word', 'password "s3cret" rejected, token \'s3cret2\' expired', ['s3cret'], 'password [redacted] rejected, token [redacted] expired'],
+  ['pass= and pw=', 'pass=s3cret pw=s3cret2 PW: s3cret3 export PASS=s3cret4', ['s3cret'], 'pass=[redacted] pw=[redacted] PW: [redacted] export PASS=[redacted]'],
+  ['pass and pw as the last part of a key', 'DB_PASS=s3cret redis.pw=s3cret2 dbPass=s3cret3 --pw=s3cret4 ?pass=s3cret5&u=1', ['s3cret'], 'DB_PASS=[redacted] redis.pw=[redacted] dbPass=[redacted] --pw=[redacted] ?pass=[redacted]&u=1'],
+  ['CLI flag with a space', 'spawn psql --password s3cret -h db', ['s3cret'], 'spawn psql --password [redacted] -h db'],
+  ['CLI flags of other tools', 'keytool -storepass s3cret -keypass s3cret2; plink -pw s3cret3 host; x --api-key "s3cret4"', ['s3cret'], 'keytool -storepass [redacted] -keypass [redacted]; plink -pw [redacted] host; x --api-key [redacted]'],
+  ['mysql -p<password>', 'mysql -u root -ps3cret db', ['s3cret'], 'mysql -u root -p[redacted] db'],
+  ['PEM private key', 'key: -----BEGIN RSA PRIVATE KEY-----\nMIIEs3cret\nAAAA\n-----END RSA PRIVATE KEY----- loaded', ['s3cret', 'AAAA'], 'key: -----BEGIN RSA PRIVATE KEY----- [redacted] loaded'],
+  ['PEM OpenSSH key', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1s3cret\n-----END OPENSSH PRIVATE KEY-----', ['s3cret'], '-----BEGIN OPENSSH PRIVATE KEY----- [redacted]'],
+  ['PEM encrypted key, cut short', 'bad -----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHs3cret', ['s3cret'], 'bad -----BEGIN ENCRYPTED PRIVATE KEY----- [redacted]'],
+  ['PGP private key', '-----BEGIN PGP PRIVATE KEY BLOCK-----\ns3cret\n-----END PGP PRIVATE KEY BLOCK-----', ['s3cret'], '-----BEGIN PGP PRIVATE KEY BLOCK----- [redacted]'],
+  ['Authorization Basic', 'Authorization: Basic czNjcmV0OnMzY3JldA==', ['czNjcmV0'], 'Authorization: [redacted]'],
+  ['AWS access keys', 'key AKIAIOSFODNN7XS3CRET used, temp ASIAIOSFODNN7XS3CRET', ['S3CRET'], 'key [redacted] used, temp [redacted]'],
+  ['AWS secret key', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYs3cret', ['s3cret'], 'aws_secret_access_key = [redacted]'],
+  ['service tokens', `gh ghp_${'s3cret'.repeat(6)} slack xoxb-123-s3cret stripe sk_live_s3cret1234 npm npm_${'s3cret'.repeat(6)}`, ['s3cret'], 'gh [redacted] slack [redacted] stripe [redacted] npm [redacted]'],
+  ['userinfo in every scheme', 'redis://:s3cret@c amqps://u:s3cret@mq mongodb+srv://u:s3cret@cluster0.x.net/db', ['s3cret'], 'redis://[redacted] amqps://[redacted] mongodb+srv://[redacted]'],
+  ['JSON inside a JSON string', '{"log":"{\\"user\\":\\"a\\",\\"password\\":\\"s3cret\\"}"}', ['s3cret'], '{"log":"{\\"user\\":\\"a\\",\\"password\\":[redacted]}"}']
 ]
 
 // What a dependency needs to be found stays; nothing else is added.
@@ -39,7 +54,13 @@ const KEPT = [
   'getaddrinfo ENOTFOUND db.internal',
   'password authentication failed for user "app"',
   'timeout exceeded when trying to connect',
-  'Key (email)=(a@b.c) already exists.'
+  'Key (email)=(a@b.c) already exists.',
+  // Words that only look like the short secret keys, a port after -p, a certificate.
+  'bypass=1 compass: north passes=3 checks pass, 1 fails',
+  'psql -p 5432 -h db; redis-cli -p6379',
+  'mysql -p mydb',
+  '-----BEGIN CERTIFICATE----- MIIB -----END CERTIFICATE-----',
+  'AKIA is a prefix; AKIAIOSFODNN7EXAMPLEXX is too long'
 ]
 
 t.test('every secret shape in the table is redacted, the rest of the text kept', async (t) => {

@@ -32,8 +32,11 @@ export interface ProbeAnswer {
   readonly body: HealthBody
 }
 
-/** A measured process limit (load shedding), reported next to the checks. */
-export interface Measurement {
+/**
+ * A measured process limit, reported next to the checks as a `system`
+ * component. What readiness reads; load shedding (src/pressure) produces it.
+ */
+export interface LimitReading {
   readonly key: string
   readonly observedValue: number
   readonly observedUnit: string
@@ -47,7 +50,7 @@ export interface ProbeState {
   readonly checks: readonly ResolvedCheck[]
   readonly results: readonly CheckResult[]
   /** Load-shedding limits; `status` is `warn` or `fail` while saturated (per `pressure.readiness`). */
-  readonly pressure: readonly Measurement[]
+  readonly pressure: readonly LimitReading[]
 }
 
 export interface ReportQuery {
@@ -116,7 +119,7 @@ export function readiness (state: ProbeState, query: ReportQuery): ProbeAnswer {
     for (const m of state.pressure) {
       if (query.verbose) checks[m.key] = [{ componentType: 'system', observedValue: m.observedValue, observedUnit: m.observedUnit, status: m.status, time: new Date().toISOString(), ...(m.output === undefined ? {} : { output: m.output }) }]
       overall = worst(overall, m.status)
-      if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}`)
+      if (m.status !== 'pass') problems.push(`under pressure: ${m.key} ${m.observedValue} ${m.observedUnit}${m.output === undefined ? '' : ` (${m.output})`}`)
     }
   }
   return answer(overall, problems, query.verbose, checks, [`lifecycle: ${state.lifecycle}`])

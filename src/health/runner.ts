@@ -57,9 +57,12 @@ function read (value: unknown): Outcome {
  * database queries, and a hanging dependency cannot make the kubelet's probe
  * time out (which it would count as a failure of a different kind).
  *
- * Each check is rescheduled `intervalMs` after its previous run ENDED, so a
- * slow or hanging dependency never has more than one new call started per
- * interval + timeout, and a failure shows within one interval plus timeout.
+ * Each check is rescheduled `intervalMs` after its previous run ENDED, and a
+ * check is never called while its previous call is still in flight: a call
+ * that outlives its timeout (one that ignores its abort signal, a pool whose
+ * queue it waits in) is reported failed at the timeout, and each later run
+ * reports it still running instead of adding a call behind it. A hung
+ * dependency so holds at most one call of each check, however long it hangs.
  */
 export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
   readonly #checks: readonly ResolvedCheck[]
@@ -69,6 +72,8 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
   /** Cancels of the pending refresh timers. */
   readonly #timers = new Set<() => void>()
   readonly #inflight = new Set<AbortController>()
+  /** When the call of a check that outlived its run began, until that call settles. */
+  readonly #outliving = new Map<string, number>()
   #started: Promise<void> | undefined
   #stopped = false
 
@@ -120,28 +125,44 @@ export class CheckRunner extends EventEmitter<CheckRunnerEvents> {
   }
 
   async #run (check: ResolvedCheck): Promise<void> {
+    const outliving = this.#outliving.get(check.name)
+    if (outliving !== undefined) {
+      const runningMs = this.#clock.now() - outliving
+      this.#record(check, { status: 'fail', output: `still running after ${Math.round(runningMs)} ms (timed out after ${check.timeoutMs} ms and did not stop when aborted); not called again until it settles` }, runningMs)
+      return
+    }
     const controller = new AbortController()
     this.#inflight.add(controller)
     const begin = this.#clock.now()
     let cancelTimeout = (): void => {}
+    let settled = false
     const outcome = await new Promise<Outcome>((resolve) => {
       // Kept alive: `await app.ready()` in a script must not exit while a check hangs.
       cancelTimeout = this.#clock.after(check.timeoutMs, () => { resolve(fail(`timed out after ${check.timeoutMs} ms`)) }, true)
       controller.signal.addEventListener('abort', () => { resolve(fail('health checks stopped')) }, { once: true })
+      const settle = (result: Outcome): void => {
+        settled = true
+        this.#outliving.delete(check.name)
+        resolve(result)
+      }
       // Called from a then callback, a synchronous throw becomes a rejection: no check can crash the process.
       Promise.resolve().then(() => check.check({ signal: controller.signal, timeoutMs: check.timeoutMs }))
-        .then((value) => { resolve(interpret(value)) }, (err: unknown) => { resolve(fail(describeError(err))) })
+        .then((value) => { settle(interpret(value)) }, (err: unknown) => { settle(fail(describeError(err))) })
     })
     cancelTimeout()
     this.#inflight.delete(controller)
+    if (!settled) this.#outliving.set(check.name, begin)
     // Tell a check that lost the race to its timeout to give up its I/O.
     if (!controller.signal.aborted) controller.abort(new Error(`health check "${check.name}" timed out or finished`))
+    this.#record(check, outcome, this.#clock.now() - begin)
+  }
+
+  #record (check: ResolvedCheck, outcome: Outcome, latencyMs: number): void {
     if (this.#stopped) return
-    const latencyMs = Math.round((this.#clock.now() - begin) * 100) / 100
     const result: CheckResult = Object.freeze({
       name: check.name,
       status: outcome.status,
-      latencyMs,
+      latencyMs: Math.round(latencyMs * 100) / 100,
       time: this.#clock.isoNow(),
       ...(outcome.output === undefined ? {} : { output: outcome.output }),
       pending: false

@@ -60,7 +60,7 @@ export interface CheckResult {
   readonly name: string
   /** `pass`/`warn`/`fail` of the check itself (before criticality is applied). */
   readonly status: HealthStatus
-  /** Milliseconds the last run took (the timeout when it timed out). */
+  /** Milliseconds the last run took (the timeout when it timed out; while a timed-out call is still running, how long it has been). */
   readonly latencyMs: number
   /** ISO 8601 time of the last result. */
   readonly time: string

@@ -15,17 +15,11 @@
  */
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
-import type { ResolvedPressure } from '../plugin-options.js'
 import { errorCodes } from '../errors.js'
-import type { Measurement } from '../health/report.js'
+import { readLimits, type Measurement } from './limits.js'
+import type { ResolvedPressure } from './options.js'
 
-/**
- * Route config that exempts a route from shedding: under-pressure calls a
- * route's own `pressureHandler`, and one that returns nothing lets the request
- * through. This also exempts the probes from an under-pressure instance the
- * app registered itself.
- */
-export const exemptFromShedding = Object.freeze({ pressureHandler: (): undefined => undefined })
+export type { Measurement } from './limits.js'
 
 export interface PressureMonitor {
   /** The configured limits with their latest samples; empty when shedding is off. */
@@ -50,36 +44,18 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
     maxRssBytes: config.maxRssBytes,
     sampleInterval: config.sampleIntervalMs,
     retryAfter: config.retryAfterSeconds,
-    pressureHandler: (_request, reply, type, value) => {
-      // under-pressure reports an event-loop delay of Infinity when a sample
-      // window recorded nothing (typically the first one, during boot): that
-      // is no measurement, and shedding on it would drop the first requests
-      // of a pod that just became ready.
-      if (typeof value === 'number' && !Number.isFinite(value)) return
+    // Per sample window: the default, cumulative since registration, barely
+    // moves after a process has been up a while, so the limit would never trip.
+    eventLoopUtilizationMode: 'interval',
+    // Called only when a sample is over a limit, a stuck loop (Infinity) included: see limits.ts.
+    pressureHandler: (_request, reply, type) => {
       shed++
       reply.code(503).header('retry-after', String(config.retryAfterSeconds))
       return { statusCode: 503, code: 'FST_UNDER_PRESSURE', error: 'Service Unavailable', message: `Service Unavailable: ${type} over its limit` } as never
     }
   })
-  const saturated = config.readiness
-  const limits = [
-    ['pressure:eventLoopDelay', config.maxEventLoopDelayMs, 'ms', 'eventLoopDelay'],
-    ['pressure:eventLoopUtilization', config.maxEventLoopUtilization, 'percent', 'eventLoopUtilized'],
-    ['pressure:heapUsed', config.maxHeapUsedBytes, 'bytes', 'heapUsed'],
-    ['pressure:rss', config.maxRssBytes, 'bytes', 'rssBytes']
-  ] as const
-  const active = limits.filter(([, max]) => max > 0)
   return Object.freeze({
     shed: () => shed,
-    measurements: () => {
-      const usage = app.memoryUsage()
-      return active.map(([key, max, unit, field]): Measurement => {
-        const value = usage[field]
-        // No sample yet (see pressureHandler): report it as such, not as saturation.
-        if (!Number.isFinite(value)) return { key, observedValue: 0, observedUnit: unit, status: 'pass', output: 'no sample yet' }
-        const observedValue = unit === 'percent' ? Math.round(value * 10000) / 100 : Math.round(value * 100) / 100
-        return { key, observedValue, observedUnit: unit, status: value > max ? saturated : 'pass' }
-      })
-    }
+    measurements: () => readLimits(app.memoryUsage(), config)
   })
 }
