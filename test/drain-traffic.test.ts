@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
-import { L4Balancer } from '../kit/src/loadtest/balancer.js'
+import { L4Balancer } from '../kit/src/network/l4-balancer.js'
 import { closedLoop, newOutcome, spawnPod, type LogLine } from './fixtures/drain/harness.js'
 import { seededRandom, until } from './helpers/wait.js'
 

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { connect } from 'node:net'
 import t from 'tap'
-import { L4Balancer } from '../src/loadtest/balancer.js'
+import { L4Balancer } from '../src/network/l4-balancer.js'
 
 /** A TCP backend that answers each line with its own name. */
 async function backend (name: string): Promise<{ server: Server, port: number }> {

@@ -4,7 +4,7 @@
 // ingress-nginx. Real replicas, real proxies, a real rolling update.
 import t from 'tap'
 import { rollout } from '../src/cli/rollout.js'
-import { NginxBalancer } from '../src/loadtest/nginx.js'
+import { NginxBalancer } from '../src/network/nginx.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 for (const proxy of ['l4', 'l7']) {

@@ -4,14 +4,14 @@
  * request was dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Recorder } from '../loadtest/accounting.js'
-import { ClusterEventLog } from '../loadtest/events.js'
-import { command, numberFlag, seedFlag, UsageError } from '../loadtest/flags.js'
-import type { Load } from '../loadtest/http-client.js'
-import { clusterRollout, type KubectlTarget } from '../loadtest/kubectl.js'
-import { finish, prepareOut, type Io } from '../loadtest/output.js'
-import { loadShape, resultOf } from '../loadtest/run.js'
-import { selectScenarios } from '../loadtest/scenarios.js'
+import { Recorder } from '../load/accounting.js'
+import { ClusterEventLog } from '../cluster/events.js'
+import { command, numberFlag, seedFlag, UsageError } from './command.js'
+import type { Load } from '../load/http-client.js'
+import { clusterRollout, type KubectlTarget } from '../cluster/kubectl.js'
+import { finish, prepareOut, type Io } from '../report/output.js'
+import { loadShape, resultOf } from '../run/measured-run.js'
+import { selectScenarios } from '../load/scenarios.js'
 
 export const HELP = `usage: fastify-zero-downtime-kit check --url <url> --deployment <name> [options]
 

@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url'
 import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
   parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
-} from '../loadtest/cluster-spec.js'
-import { command, numberFlag, seedFlag, UsageError } from '../loadtest/flags.js'
-import { HaproxyBalancer } from '../loadtest/haproxy.js'
-import { NginxBalancer } from '../loadtest/nginx.js'
-import { finish, prepareOut, progressPrinter, type Io } from '../loadtest/output.js'
-import { runScenario, type RunResult } from '../loadtest/run.js'
-import { SCENARIOS, selectScenarios } from '../loadtest/scenarios.js'
+} from '../cluster/spec.js'
+import { command, numberFlag, seedFlag, UsageError } from './command.js'
+import { HaproxyBalancer } from '../network/haproxy.js'
+import { NginxBalancer } from '../network/nginx.js'
+import { finish, prepareOut, progressPrinter, type Io } from '../report/output.js'
+import { runScenario, type RunResult } from '../run/measured-run.js'
+import { SCENARIOS, selectScenarios } from '../load/scenarios.js'
 
 /** The repository's example service: the default only where it exists (a clone of the repository). */
 export const EXAMPLE_SERVICE = 'examples/service/server.ts'

@@ -6,7 +6,7 @@
  * changes arrive late: the caller applies them after the propagation delay.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { LOOPBACK } from './pod.js'
+import { LOOPBACK } from '../cluster/pod.js'
 
 export interface Endpoint {
   readonly name: string

@@ -7,7 +7,7 @@
  * streams it served during the drain. Services that do not log that line (the
  * baseline) show none.
  */
-import type { TimelineEvent } from './events.js'
+import type { TimelineEvent } from '../cluster/events.js'
 
 export interface ConnectionEndings {
   readonly retired: number

@@ -4,7 +4,7 @@
  * rolling update; sizes are per run and fit a 2-core machine.
  */
 import { autocannonLoad } from './autocannon-load.js'
-import type { Protocol } from './cluster-spec.js'
+import type { Protocol } from '../cluster/spec.js'
 import { grpcStyle } from './h2-client.js'
 import { closedLoop, type Load, type Target } from './http-client.js'
 import { sseStreams } from './sse-client.js'

@@ -5,8 +5,8 @@
  * pods deleted only while at least replicas - maxUnavailable pods are
  * available (ready for minReadySeconds).
  */
-import { resolveStrategyCounts, type ClusterSpec } from './cluster-spec.js'
-import type { Balancer, Endpoint } from './balancer.js'
+import { resolveStrategyCounts, type ClusterSpec } from './spec.js'
+import type { Balancer, Endpoint } from '../network/l4-balancer.js'
 import type { ClusterEventLog } from './events.js'
 import { freePort, Pod } from './pod.js'
 

@@ -2,10 +2,10 @@
  * The report of a rollout run: a text summary for the terminal and a JSON
  * file (the HTML page a person reads is html-report.ts).
  */
-import type { FailureRecord } from './accounting.js'
+import type { FailureRecord } from '../load/accounting.js'
 import { describeEndings } from './endings.js'
-import type { TimelineEvent } from './events.js'
-import type { RunResult } from './run.js'
+import type { TimelineEvent } from '../cluster/events.js'
+import type { RunResult } from '../run/measured-run.js'
 
 /** Pod events a failure is placed against. */
 const ANCHORS = new Set(['deleted', 'sigterm', 'sigkill', 'exited', 'endpoint-removed', 'endpoint-added', 'ready', 'created'])

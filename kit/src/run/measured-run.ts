@@ -4,15 +4,15 @@
  * account for every request.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { percentile, Recorder, type Counts, type FailureRecord } from './accounting.js'
-import { L4Balancer, type Balancer, type BalancerStats } from './balancer.js'
-import { Cluster } from './cluster.js'
-import type { ClusterSpec } from './cluster-spec.js'
-import { ClusterEventLog, type TimelineEvent } from './events.js'
-import { podEndings, type PodEndings } from './endings.js'
-import { seededRandom, type Load } from './http-client.js'
-import { LOOPBACK } from './pod.js'
-import type { LoadShape, Scenario } from './scenarios.js'
+import { percentile, Recorder, type Counts, type FailureRecord } from '../load/accounting.js'
+import { L4Balancer, type Balancer, type BalancerStats } from '../network/l4-balancer.js'
+import { Cluster } from '../cluster/deployment.js'
+import type { ClusterSpec } from '../cluster/spec.js'
+import { ClusterEventLog, type TimelineEvent } from '../cluster/events.js'
+import { podEndings, type PodEndings } from '../report/endings.js'
+import { seededRandom, type Load } from '../load/http-client.js'
+import { LOOPBACK } from '../cluster/pod.js'
+import type { LoadShape, Scenario } from '../load/scenarios.js'
 
 export interface RunSpec {
   readonly scenario: Scenario

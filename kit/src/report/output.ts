@@ -1,9 +1,9 @@
 /** Where a run's words go: the live progress line, the summary, the report files. */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { htmlReport } from './html-report.js'
-import { jsonReport, textReport } from './report.js'
-import type { Progress, RunResult } from './run.js'
+import { htmlReport } from './html.js'
+import { jsonReport, textReport } from './text.js'
+import type { Progress, RunResult } from '../run/measured-run.js'
 
 /** The two streams a command writes to; injectable so tests read them. */
 export interface Io {
