@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { io, outDir } from './helpers/loadtest.js'
 import { check } from '../src/cli/check.js'
-import type { ReportFile } from '../src/report/text.js'
+import type { ReportFile } from '../src/report/json.js'
 
 const KUBECTL = join(import.meta.dirname, 'fixtures', 'stand-in-kubectl.mjs')
 

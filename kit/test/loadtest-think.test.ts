@@ -6,9 +6,9 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { Recorder, type Outcome } from '../src/load/accounting.js'
-import { clientLoops, seededRandom } from '../src/load/http-client.js'
-import { loadShape } from '../src/run/measured-run.js'
-import { selectScenarios } from '../src/load/scenarios.js'
+import { clientLoops } from '../src/load/client-loops.js'
+import { loadShape, selectScenarios } from '../src/load/scenarios.js'
+import { seededRandom } from '../src/load/seeded-random.js'
 
 const THINK_MS = 2
 const PAUSES = 20

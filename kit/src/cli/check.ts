@@ -7,11 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Recorder } from '../load/accounting.js'
 import { ClusterEventLog } from '../cluster/events.js'
 import { command, numberFlag, seedFlag, UsageError } from './command.js'
-import type { Load } from '../load/http-client.js'
+import type { Load } from '../load/target.js'
 import { clusterRollout, type KubectlTarget } from '../cluster/kubectl.js'
 import { finish, prepareOut, type Io } from '../report/output.js'
-import { loadShape, resultOf } from '../run/measured-run.js'
-import { selectScenarios } from '../load/scenarios.js'
+import { loadShape, selectScenarios } from '../load/scenarios.js'
+import { resultOf } from '../run/result.js'
 
 export const HELP = `usage: fastify-zero-downtime-kit check --url <url> --deployment <name> [options]
 

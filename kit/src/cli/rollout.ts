@@ -9,13 +9,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   DEFAULT_POD, DEFAULT_PROPAGATION_MS, DEFAULT_READINESS, DEFAULT_STRATEGY,
-  parseCommand, parseIntOrPercent, type ClusterSpec, type Protocol, type ProxyMode
+  parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
 } from '../cluster/spec.js'
 import { command, numberFlag, seedFlag, UsageError } from './command.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
 import { NginxBalancer } from '../network/nginx.js'
-import { finish, prepareOut, progressPrinter, type Io } from '../report/output.js'
-import { runScenario, type RunResult } from '../run/measured-run.js'
+import type { Protocol } from '../network/protocol.js'
+import { finish, prepareOut, type Io } from '../report/output.js'
+import { progressPrinter } from '../report/progress.js'
+import { runScenario } from '../run/measured-run.js'
+import type { RunResult } from '../run/result.js'
 import { SCENARIOS, selectScenarios } from '../load/scenarios.js'
 
 /** The repository's example service: the default only where it exists (a clone of the repository). */

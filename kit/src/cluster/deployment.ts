@@ -6,9 +6,10 @@
  * available (ready for minReadySeconds).
  */
 import { resolveStrategyCounts, type ClusterSpec } from './spec.js'
-import type { Balancer, Endpoint } from '../network/l4-balancer.js'
+import type { Balancer, Endpoint } from '../network/balancer.js'
+import { freePort } from '../network/loopback.js'
 import type { ClusterEventLog } from './events.js'
-import { freePort, Pod } from './pod.js'
+import { Pod } from './pod.js'
 
 export class Cluster {
   readonly spec: ClusterSpec

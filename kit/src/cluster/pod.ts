@@ -3,59 +3,12 @@
  * readiness prober, and the Kubernetes termination sequence on deletion.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { request } from 'node:http'
-import { connect as connectH2 } from 'node:http2'
-import { createServer } from 'node:net'
 import { ENV } from 'fastify-zero-downtime'
-import type { PodSpec, Protocol } from './spec.js'
-import { stoppedReport, type DrainReport } from '../report/endings.js'
+import { probeOnce } from '../network/http-probe.js'
+import { LOOPBACK } from '../network/loopback.js'
+import type { PodSpec } from './spec.js'
+import { stoppedReport, type DrainReport } from './drain-report.js'
 import type { ClusterEventLog } from './events.js'
-
-export const LOOPBACK = '127.0.0.1'
-
-/** A free loopback port: bind to port 0, read it, release it. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** One readiness probe: HTTP GET, success on 200-399 within the timeout (kubelet's rule). */
-export async function probeOnce (port: number, path: string, timeoutMs: number, protocol: Protocol = 'h1'): Promise<boolean> {
-  if (protocol === 'h2') return await probeH2(port, path, timeoutMs)
-  return await new Promise((resolve) => {
-    const req = request({ host: LOOPBACK, port, path, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume()
-      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400)
-    })
-    req.on('timeout', () => { req.destroy() })
-    req.on('error', () => { resolve(false) })
-    req.end()
-  })
-}
-
-/**
- * The same probe over h2c (its own session each time, like kubelet's own
- * connection per probe): for a replica that speaks HTTP/2 only, as a gRPC
- * service probed with a gRPC/h2 health check would.
- */
-async function probeH2 (port: number, path: string, timeoutMs: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const session = connectH2(`http://${LOOPBACK}:${port}`)
-    const done = (ok: boolean): void => { clearTimeout(timer); session.destroy(); resolve(ok) }
-    const timer = setTimeout(() => { done(false) }, timeoutMs)
-    session.on('error', () => { done(false) })
-    const req = session.request({ ':path': path })
-    req.on('response', (headers) => {
-      const status = Number(headers[':status'])
-      done(status >= 200 && status < 400)
-    })
-    req.on('error', () => { done(false) })
-    req.end()
-  })
-}
 
 const LOG_TAIL_LINES = 40
 const MAX_LINE = 1024 * 1024

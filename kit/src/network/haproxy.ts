@@ -13,9 +13,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Balancer, BalancerStats, Endpoint } from './l4-balancer.js'
-import type { Protocol } from '../cluster/spec.js'
-import { freePort, LOOPBACK } from '../cluster/pod.js'
+import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import type { Protocol } from './protocol.js'
+import { freePort, LOOPBACK } from './loopback.js'
 import { startProxy } from './proxy-process.js'
 
 /** Sends one command to HAProxy's runtime API and returns its answer. */

@@ -6,30 +6,8 @@
  * changes arrive late: the caller applies them after the propagation delay.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { LOOPBACK } from '../cluster/pod.js'
-
-export interface Endpoint {
-  readonly name: string
-  readonly port: number
-}
-
-export interface BalancerStats {
-  connections: number
-  /** Connections reset because no endpoint was known (kube-proxy rejects those). */
-  noEndpoint: number
-  /** Upstream connections that failed or were reset by the pod. */
-  upstreamErrors: number
-}
-
-/** What the load generators and the report need from either balancer. */
-export interface Balancer {
-  readonly port: number
-  readonly stats: BalancerStats
-  setEndpoints (endpoints: readonly Endpoint[]): void | Promise<void>
-  /** The pod a client connection (by its local port) was sent to, when known. */
-  podFor (clientPort: number | undefined): string | undefined
-  close (): Promise<void>
-}
+import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import { LOOPBACK } from './loopback.js'
 
 export class L4Balancer implements Balancer {
   readonly stats: BalancerStats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }

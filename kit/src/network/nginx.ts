@@ -22,8 +22,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Balancer, BalancerStats, Endpoint } from './l4-balancer.js'
-import { freePort, LOOPBACK } from '../cluster/pod.js'
+import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import { freePort, LOOPBACK } from './loopback.js'
 import { startProxy } from './proxy-process.js'
 
 /** Debian's paths (libnginx-mod-http-lua, which pulls in ndk and lua-resty-core). */

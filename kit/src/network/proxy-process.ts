@@ -1,7 +1,7 @@
 /** Starting a real proxy (HAProxy, nginx) as a child process for the L7 modes. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import { probeOnce } from '../cluster/pod.js'
+import { probeOnce } from './http-probe.js'
 
 export interface ProxyStart {
   /** How errors name it: `HAProxy`, `nginx`. */

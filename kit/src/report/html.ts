@@ -7,10 +7,12 @@
  * window is wide enough. Inline SVG and CSS only, no script and nothing
  * fetched: the file opens from disk or from a CI artifact as it is.
  */
-import { BIN_MS, type FailureRecord } from '../load/accounting.js'
+import type { PodEndings } from '../cluster/drain-report.js'
 import type { PodEventType, TimelineEvent } from '../cluster/events.js'
-import type { PodEndings } from './endings.js'
-import { describe, kinds, ms, type ReportFile } from './text.js'
+import { BIN_MS, type FailureRecord } from '../load/accounting.js'
+import { describe } from './failure-groups.js'
+import type { ReportFile } from './json.js'
+import { kinds, ms } from './text.js'
 
 type Run = ReportFile['runs'][number]
 

@@ -1,65 +1,7 @@
-/**
- * The report of a rollout run: a text summary for the terminal and a JSON
- * file (the HTML page a person reads is html-report.ts).
- */
-import type { FailureRecord } from '../load/accounting.js'
+/** The text summary a run prints on the terminal: one row per run, then what each run lost and why. */
+import type { RunResult } from '../run/result.js'
 import { describeEndings } from './endings.js'
-import type { TimelineEvent } from '../cluster/events.js'
-import type { RunResult } from '../run/measured-run.js'
-
-/** Pod events a failure is placed against. */
-const ANCHORS = new Set(['deleted', 'sigterm', 'sigkill', 'exited', 'endpoint-removed', 'endpoint-added', 'ready', 'created'])
-
-/** The last event of the failure's pod (or of any pod) at or before the failure. */
-export function anchorOf (failure: FailureRecord, events: readonly TimelineEvent[]): TimelineEvent | undefined {
-  let best: TimelineEvent | undefined
-  for (const e of events) {
-    if (e.at > failure.at || !ANCHORS.has(e.type)) continue
-    if (failure.pod !== undefined && e.pod !== failure.pod) continue
-    best = e
-  }
-  return best
-}
-
-export interface FailureGroup {
-  readonly count: number
-  readonly kind: string
-  /** The pod the connection was pinned to; '?' when the balancer cannot know (L7, check). */
-  readonly pod: string
-  /**
-   * The pod event the failures followed: `sigterm`, `endpoint-removed`, ...
-   * (`sigterm of web-v1-2` when the failing pod is unknown), or `start`.
-   */
-  readonly after: string
-  /** Seconds after that event, first and last failure. */
-  readonly fromS: number
-  readonly toS: number
-}
-
-/** Failures grouped by kind, pod and the pod event they followed. */
-export function groupFailures (result: Pick<RunResult, 'failures' | 'events'>): FailureGroup[] {
-  const groups = new Map<string, { count: number, kind: string, pod: string, after: string, fromS: number, toS: number }>()
-  for (const f of result.failures) {
-    const anchor = anchorOf(f, result.events)
-    const offset = (f.at - (anchor?.at ?? 0)) / 1000
-    const pod = f.pod ?? '?'
-    const after = anchor === undefined ? 'start' : f.pod === undefined ? `${anchor.type} of ${anchor.pod}` : anchor.type
-    const key = `${f.kind}|${pod}|${after}`
-    const g = groups.get(key)
-    if (g === undefined) groups.set(key, { count: 1, kind: f.kind, pod, after, fromS: offset, toS: offset })
-    else {
-      g.count++
-      g.fromS = Math.min(g.fromS, offset)
-      g.toS = Math.max(g.toS, offset)
-    }
-  }
-  return [...groups.values()]
-}
-
-/** `reset on web-v1-2, 0.01-0.02 s after sigterm` */
-export function describe (g: FailureGroup): string {
-  return `${g.kind}${g.pod === '?' ? '' : ` on ${g.pod}`}, ${g.fromS.toFixed(2)}-${g.toS.toFixed(2)} s after ${g.after}`
-}
+import { describe, groupFailures } from './failure-groups.js'
 
 /** `56×reset 3×503` */
 export const kinds = (r: RunResult): string => {
@@ -92,26 +34,3 @@ export function textReport (results: readonly RunResult[]): string {
   }
   return lines.join('\n') + '\n'
 }
-
-export interface ReportFile {
-  readonly generatedAt: string
-  readonly ok: boolean
-  readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number, readonly retried: number }>
-  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[] }>
-}
-
-/** The JSON report; `ok` is false when the service under test dropped anything or a run failed. */
-export function jsonReport (results: readonly RunResult[], underTest: string, now = new Date()): ReportFile {
-  return {
-    generatedAt: now.toISOString(),
-    ok: verdict(results, underTest),
-    summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped, retried: r.counts.retried })),
-    runs: results.map((r) => ({ ...r, throughput: dense(r.throughput), drops: dense(r.drops), failureGroups: groupFailures(r) }))
-  }
-}
-
-export function verdict (results: readonly RunResult[], underTest: string): boolean {
-  return results.every((r) => r.error === undefined && r.unsettled === 0 && (r.label !== underTest || r.dropped === 0))
-}
-
-const dense = (bins: readonly number[]): number[] => Array.from(bins, (n) => n ?? 0)

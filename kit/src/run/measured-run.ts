@@ -4,15 +4,17 @@
  * account for every request.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { percentile, Recorder, type Counts, type FailureRecord } from '../load/accounting.js'
-import { L4Balancer, type Balancer, type BalancerStats } from '../network/l4-balancer.js'
 import { Cluster } from '../cluster/deployment.js'
+import { ClusterEventLog } from '../cluster/events.js'
 import type { ClusterSpec } from '../cluster/spec.js'
-import { ClusterEventLog, type TimelineEvent } from '../cluster/events.js'
-import { podEndings, type PodEndings } from '../report/endings.js'
-import { seededRandom, type Load } from '../load/http-client.js'
-import { LOOPBACK } from '../cluster/pod.js'
-import type { LoadShape, Scenario } from '../load/scenarios.js'
+import { Recorder } from '../load/accounting.js'
+import { loadShape, type Scenario } from '../load/scenarios.js'
+import type { Load } from '../load/target.js'
+import type { Balancer } from '../network/balancer.js'
+import { L4Balancer } from '../network/l4-balancer.js'
+import { LOOPBACK } from '../network/loopback.js'
+import { podEndings } from '../cluster/drain-report.js'
+import { resultOf, type Progress, type RunResult } from './result.js'
 
 export interface RunSpec {
   readonly scenario: Scenario
@@ -30,42 +32,6 @@ export interface RunSpec {
   /** Builds the balancer (the L7 mode passes HAProxy here). */
   readonly balancer?: () => Promise<Balancer>
   readonly onProgress?: (p: Progress) => void
-}
-
-export interface Progress {
-  readonly scenario: string
-  readonly label: string
-  /** What the run is doing: `deploying v1`, `steady`, `rollout to v2`, `draining old pods`, `stopping`. */
-  readonly phase: string
-  readonly pods: ReadonlyArray<{ readonly name: string, readonly version: string, readonly ready: boolean, readonly terminating: boolean }>
-  readonly requestsPerSecond: number
-  readonly sent: number
-  readonly dropped: number
-}
-
-export interface RunResult {
-  readonly scenario: string
-  readonly description: string
-  readonly label: string
-  readonly command: readonly string[]
-  readonly proxy: string
-  readonly durationMs: number
-  readonly counts: Counts
-  readonly dropped: number
-  /** Sent minus settled: must be 0, or the accounting itself is broken. */
-  readonly unsettled: number
-  readonly latencyMs: { readonly p50: number, readonly p99: number }
-  readonly failures: readonly FailureRecord[]
-  readonly events: readonly TimelineEvent[]
-  readonly throughput: readonly number[]
-  readonly drops: readonly number[]
-  readonly balancer: BalancerStats
-  /** Per pod: how its connections ended and how long after deletion it was gone (empty under `check`). */
-  readonly pods: readonly PodEndings[]
-  /** The think-time seed (`--seed`), when one was given: rerun with it to get the same think times. */
-  readonly seed?: number
-  /** Set when the run could not complete (a pod crashed, the command failed to start). */
-  readonly error?: string
 }
 
 const PROGRESS_MS = 500
@@ -122,43 +88,4 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   }
   const pods = podEndings(deployment.pods, timeline.events)
   return resultOf({ scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, balancer: balancer.stats, error, pods, seed: spec.seed })
-}
-
-/**
- * A scenario's scale and think-time source. Each run gets its own generator
- * from the seed, so a scenario draws the same think times whatever ran
- * before it (the service and the baseline alike). Only the think times
- * repeat: the order in which the clients' timers fire and the pods' timing
- * are still the machine's.
- */
-export function loadShape (scale: number, seed: number | undefined): LoadShape {
-  return { scale, random: seed === undefined ? Math.random : seededRandom(seed) }
-}
-
-/** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
-export function resultOf (r: {
-  scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: ClusterEventLog, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
-}): RunResult {
-  const { recorder, timeline, error } = r
-  const result: RunResult = {
-    scenario: r.scenario.name,
-    description: r.scenario.description,
-    label: r.label,
-    command: r.command,
-    proxy: r.proxy,
-    durationMs: Math.round(timeline.now()),
-    counts: recorder.counts,
-    dropped: recorder.dropped,
-    unsettled: recorder.counts.sent - recorder.settled,
-    latencyMs: { p50: percentile(recorder.latencies, 50), p99: percentile(recorder.latencies, 99) },
-    failures: recorder.failures,
-    events: timeline.events,
-    throughput: recorder.throughput,
-    drops: recorder.drops,
-    balancer: r.balancer,
-    pods: r.pods ?? [],
-    ...(r.seed === undefined ? {} : { seed: r.seed })
-  }
-  return error === undefined ? result : { ...result, error }
 }
