@@ -78,7 +78,7 @@ t.test('pods that never finish terminating time the run out', async (t) => {
   t.teardown(() => { delete process.env.TERMINATING_POLLS })
   const o = io()
   // No port: 80, where nothing listens; refused requests do not stop the run.
-  t.equal(await check([...FAST, '--url', 'http://127.0.0.1', '--timeout-seconds', '0.3', '--scenarios', 'hot-loop', '--out', dir], o), 1)
+  t.equal(await check([...FAST, '--url', 'http://127.0.0.1', '--rollout-timeout-seconds', '0.3', '--scenarios', 'hot-loop', '--out', dir], o), 1)
   t.match(o.out(), /pods still terminating after 0.3s: web-old/)
 })
 
