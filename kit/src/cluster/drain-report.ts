@@ -6,39 +6,40 @@
  * HTTP/2, how its sessions ended too (told to go away, idle, cut) and how many
  * streams it served during the drain. Services that do not log that line (the
  * baseline) show none.
+ *
+ * The line is the plugin's `DrainReport`, and the fields read here are named
+ * from that type: a field the plugin renames fails the kit's build. A pod
+ * running another version of the plugin may still log a report without one of
+ * them; that is said, never read as 0.
  */
+import type { DrainReport } from 'fastify-zero-downtime'
 import type { TimelineEvent } from './events.js'
 
-export interface ConnectionEndings {
-  readonly retired: number
-  readonly closedByClient: number
-  readonly idleClosed: number
-  readonly stalledClosed: number
-  readonly forced: number
-}
+const CONNECTION_FIELDS = ['retired', 'closedByClient', 'idleClosed', 'stalledClosed', 'forced'] as const satisfies ReadonlyArray<keyof DrainReport['connections']>
+const HTTP2_FIELDS = ['sessions', 'goaways', 'idleClosed', 'streamsServed', 'forced'] as const satisfies ReadonlyArray<keyof DrainReport['http2']>
 
-/** HTTP/2 sessions of a pod, from the `http2` part of its drain report. */
-export interface Http2Endings {
-  /** Sessions the pod saw. */
-  readonly sessions: number
-  /** Sessions told to go away (GOAWAY), idle ones included. */
-  readonly goaways: number
-  /** Of those, the ones told because they stayed idle for `idleCloseMs`. */
-  readonly idleClosed: number
-  /** Streams completed during the drain. */
-  readonly streamsServed: number
-  /** Sessions destroyed at the deadline. */
-  readonly forced: number
-}
+/** How a pod's HTTP/1.x connections ended, from `DrainReport.connections`. */
+export type ConnectionEndings = Pick<DrainReport['connections'], typeof CONNECTION_FIELDS[number]>
+
+/** How a pod's HTTP/2 sessions ended, from `DrainReport.http2`. */
+export type Http2Endings = Pick<DrainReport['http2'], typeof HTTP2_FIELDS[number]>
 
 /** What the kit keeps of a pod's `stopped` line. */
-export interface DrainReport {
+export interface PodDrainReport {
   readonly endings: ConnectionEndings
   /** Only for a pod that saw HTTP/2 sessions. */
   readonly http2?: Http2Endings
   /** Requests the drain reported cut. */
   readonly cut: number
 }
+
+/** A `stopped` line that lacks fields the kit reads: another version of the plugin. */
+export interface UnreadableDrainReport {
+  /** The missing or non-numeric fields, as paths: `connections.retired`. */
+  readonly missing: readonly string[]
+}
+
+export type DrainReading = PodDrainReport | UnreadableDrainReport
 
 export interface PodEndings {
   readonly pod: string
@@ -49,12 +50,25 @@ export interface PodEndings {
   readonly http2?: Http2Endings
   /** Requests the drain reported cut. */
   readonly cut?: number
+  /** Set when the pod's drain report lacked fields the kit reads: `drain report without connections.retired: plugin version mismatch?`. */
+  readonly drainReportProblem?: string
 }
 
-const count = (v: unknown): number => typeof v === 'number' && Number.isFinite(v) ? v : 0
+/** The named numeric fields of `part`, or the paths of those missing or not a number. */
+function numbers<K extends string> (part: unknown, path: string, fields: readonly K[]): { values: Record<K, number>, missing: string[] } {
+  const values = {} as Record<K, number>
+  const missing: string[] = []
+  const record = typeof part === 'object' && part !== null ? part as Record<string, unknown> : {}
+  for (const field of fields) {
+    const v = record[field]
+    if (typeof v === 'number' && Number.isFinite(v)) values[field] = v
+    else missing.push(`${path}.${field}`)
+  }
+  return { values, missing }
+}
 
 /** The drain's `stopped` report in one log line, or undefined (any other line, or not JSON). */
-export function stoppedReport (line: string): DrainReport | undefined {
+export function stoppedReport (line: string): DrainReading | undefined {
   if (!line.includes('"stopped"')) return undefined
   let parsed: unknown
   try {
@@ -62,28 +76,40 @@ export function stoppedReport (line: string): DrainReport | undefined {
   } catch {
     return undefined
   }
-  const r = parsed as { drain?: unknown, connections?: Record<string, unknown>, http2?: Record<string, unknown> | null, cut?: unknown }
-  if (r.drain !== 'stopped' || typeof r.connections !== 'object' || r.connections === null) return undefined
-  const c = r.connections
-  const h = typeof r.http2 === 'object' && r.http2 !== null ? r.http2 : {}
-  const http2: Http2Endings = { sessions: count(h.sessions), goaways: count(h.goaways), idleClosed: count(h.idleClosed), streamsServed: count(h.streamsServed), forced: count(h.forced) }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { drain?: unknown }).drain !== 'stopped') return undefined
+  const r = parsed as Partial<Record<keyof DrainReport, unknown>>
+  const connections = numbers(r.connections, 'connections', CONNECTION_FIELDS)
+  const http2 = numbers(r.http2, 'http2', HTTP2_FIELDS)
+  const missing = [...connections.missing, ...http2.missing, ...(Array.isArray(r.cut) ? [] : ['cut'])]
+  if (missing.length > 0) return { missing }
   return {
-    endings: { retired: count(c.retired), closedByClient: count(c.closedByClient), idleClosed: count(c.idleClosed), stalledClosed: count(c.stalledClosed), forced: count(c.forced) },
+    endings: connections.values,
     // An HTTP/1.1-only pod reports zero sessions: nothing to show for it.
-    ...(http2.sessions > 0 ? { http2 } : {}),
-    cut: Array.isArray(r.cut) ? r.cut.length : 0
+    ...(http2.values.sessions > 0 ? { http2: http2.values } : {}),
+    cut: (r.cut as unknown[]).length
   }
 }
 
+/** What the report says of a pod whose drain report could not be read. */
+export function drainReportProblem (reading: UnreadableDrainReport): string {
+  return `drain report without ${reading.missing.join(', ')}: plugin version mismatch?`
+}
+
+function endingsOf (reading: DrainReading | undefined): Omit<PodEndings, 'pod' | 'goneAfterDeletionMs'> {
+  if (reading === undefined) return {}
+  if ('missing' in reading) return { drainReportProblem: drainReportProblem(reading) }
+  return { endings: reading.endings, ...(reading.http2 === undefined ? {} : { http2: reading.http2 }), cut: reading.cut }
+}
+
 /** One row per pod: its endings and how long after deletion it was gone. */
-export function podEndings (pods: ReadonlyArray<{ readonly name: string, readonly drainReport?: DrainReport }>, events: readonly TimelineEvent[]): PodEndings[] {
+export function podEndings (pods: ReadonlyArray<{ readonly name: string, readonly drainReport?: DrainReading | undefined }>, events: readonly TimelineEvent[]): PodEndings[] {
   return pods.map((p) => {
     const deleted = events.find((e) => e.pod === p.name && e.type === 'deleted')
     const exited = events.find((e) => e.pod === p.name && e.type === 'exited')
     return {
       pod: p.name,
       ...(deleted !== undefined && exited !== undefined ? { goneAfterDeletionMs: Math.round(exited.at - deleted.at) } : {}),
-      ...(p.drainReport === undefined ? {} : { endings: p.drainReport.endings, ...(p.drainReport.http2 === undefined ? {} : { http2: p.drainReport.http2 }), cut: p.drainReport.cut })
+      ...endingsOf(p.drainReport)
     }
   })
 }

@@ -7,7 +7,7 @@ import { ENV } from 'fastify-zero-downtime'
 import { probeOnce } from '../network/http-probe.js'
 import { LOOPBACK } from '../network/loopback.js'
 import type { PodSpec } from './spec.js'
-import { stoppedReport, type DrainReport } from './drain-report.js'
+import { stoppedReport, type DrainReading } from './drain-report.js'
 import type { ClusterEventLog } from './events.js'
 
 const LOG_TAIL_LINES = 40
@@ -22,7 +22,7 @@ export class Pod {
   terminating = false
   exited = false
   /** How its connections ended, from its drain's `stopped` log line (none from a service that does not log it). */
-  drainReport: DrainReport | undefined
+  drainReport: DrainReading | undefined
   /** Resolves when the process has exited. */
   readonly done: Promise<void>
   readonly #spec: PodSpec

@@ -7,6 +7,7 @@ import type { PodEndings } from '../cluster/drain-report.js'
  */
 export function describeEndings (p: PodEndings): string {
   const gone = p.goneAfterDeletionMs === undefined ? 'not deleted' : `gone ${(p.goneAfterDeletionMs / 1000).toFixed(1)} s after deletion`
+  if (p.drainReportProblem !== undefined) return `${p.pod}: ${gone}; ${p.drainReportProblem}`
   const e = p.endings
   if (e === undefined) return `${p.pod}: ${gone}; no drain report`
   const h = p.http2

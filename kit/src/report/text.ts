@@ -21,6 +21,7 @@ export function textReport (results: readonly RunResult[]): string {
     if (r.error !== undefined) lines.push('', `${r.scenario} / ${r.label}: RUN FAILED: ${r.error}`)
     if (r.unsettled !== 0) lines.push('', `${r.scenario} / ${r.label}: ${r.unsettled} requests unaccounted for (accounting bug)`)
     if (r.counts.retried > 0) lines.push('', `${r.scenario} / ${r.label}: ${r.counts.retried} retries of requests refused unprocessed (REFUSED_STREAM or GOAWAY; not drops)`)
+    for (const p of r.pods) if (p.drainReportProblem !== undefined) lines.push('', `${r.scenario} / ${r.label}: pod ${p.pod}: ${p.drainReportProblem}`)
     const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
     if (drained.length > 0) {
       lines.push('', `${r.scenario} / ${r.label}: how each pod's connections ended`)
