@@ -46,6 +46,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   t.same(report.runs.map((r) => r.scenario), ['hot-loop', 'post', 'idle-pool'])
   t.same(report.runs.map((r) => r.seed), [7, 7, 7], 'the seed is in the report, to rerun with')
   t.ok(report.runs.every((r) => r.counts.ok > 0 && r.dropped === 0))
+  t.ok(report.runs.every((r) => r.balancer === undefined && r.endpointErrors === undefined), 'no balancer of the kit\'s in the path: no counters, no endpoint updates')
   const types = report.runs[0]!.events.map((e) => `${e.type} ${e.pod}`)
   t.same(types, ['rollout-started deployment/web', 'rollout-complete deployment/web', 'deleted web-old', 'exited web-old'])
 })

@@ -6,7 +6,6 @@ import { run as runCheck } from '../src/cli/check.js'
 import { rollout, run as runRollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 import { DEFAULT_POD, parseCommand, parseIntOrPercent, resolveStrategyCounts, type ClusterSpec } from '../src/cluster/spec.js'
-import { HaproxyBalancer, runtimeCommand } from '../src/network/haproxy.js'
 import { htmlReport } from '../src/report/html.js'
 import { groupFailures } from '../src/report/failure-groups.js'
 import { jsonReport, verdict } from '../src/report/json.js'
@@ -97,27 +96,6 @@ t.test('L7 through a real HAProxy with upstream keep-alive', async (t) => {
   const r = await report(out)
   t.equal(r.runs[0]!.proxy, 'l7')
   t.ok(r.runs[0]!.counts.ok > 0)
-})
-
-t.test('HAProxy that cannot start, runtime API errors', async (t) => {
-  const saved = process.env.HAPROXY_BIN
-  t.teardown(() => { if (saved === undefined) delete process.env.HAPROXY_BIN; else process.env.HAPROXY_BIN = saved })
-  process.env.HAPROXY_BIN = '/nonexistent/haproxy'
-  await t.rejects(HaproxyBalancer.start(), /HAProxy did not start \(spawn \/nonexistent\/haproxy ENOENT\)/)
-  process.env.HAPROXY_BIN = 'false'
-  await t.rejects(HaproxyBalancer.start(), /HAProxy did not start \(exit code 1\)/)
-  await t.rejects(runtimeCommand('/nonexistent/socket', 'show info'), /ENOENT/)
-  delete process.env.HAPROXY_BIN
-  const lb = await HaproxyBalancer.start()
-  await lb.setEndpoints([{ name: 'a', port: 1 }])
-  await lb.setEndpoints([{ name: 'a', port: 1 }, { name: 'b', port: 2 }])
-  await lb.setEndpoints([{ name: 'b', port: 2 }])
-  t.match(await lb.command('show servers state pods'), / a 127\.0\.0\.1 /)
-  t.equal(lb.podFor(), undefined)
-  t.same(lb.errors, [])
-  await lb.close()
-  await lb.setEndpoints([{ name: 'c', port: 3 }])
-  t.match(lb.errors, [/ENOENT/], 'a failed runtime-API command is recorded, not thrown')
 })
 
 t.test('run() of each command reports bad flags with exit code 2; an unusable --out fails before any load', async (t) => {

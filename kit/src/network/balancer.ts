@@ -7,20 +7,32 @@ export interface Endpoint {
   readonly port: number
 }
 
+/** The balancer's own counters over a run, read from it (the L4 relay, HAProxy's stats, nginx's Lua balancer). */
 export interface BalancerStats {
-  connections: number
-  /** Connections reset because no endpoint was known (kube-proxy rejects those). */
-  noEndpoint: number
-  /** Upstream connections that failed or were reset by the pod. */
-  upstreamErrors: number
+  /** Client connections it accepted. */
+  readonly connections: number
+  /**
+   * Traffic that found no endpoint: connections the L4 relay reset (kube-proxy
+   * rejects those), requests HAProxy answered 503 and nginx 500.
+   */
+  readonly noEndpoint: number
+  /** Connections to pods that failed or that the pod reset (through a proxy: each failed try). */
+  readonly upstreamErrors: number
 }
 
 /** What the load generators and the report need from either balancer. */
 export interface Balancer {
   readonly port: number
-  readonly stats: BalancerStats
+  /**
+   * Applies an endpoint change. Never rejects: an update that fails is kept
+   * in `endpointErrors` and the run goes on, then says so.
+   */
   setEndpoints (endpoints: readonly Endpoint[]): void | Promise<void>
+  /** Endpoint updates that failed, in order (empty for the L4 relay, which cannot fail one). */
+  readonly endpointErrors: readonly string[]
   /** The pod a client connection (by its local port) was sent to, when known. */
   podFor (clientPort: number | undefined): string | undefined
+  /** Its counters so far. */
+  stats (): Promise<BalancerStats>
   close (): Promise<void>
 }

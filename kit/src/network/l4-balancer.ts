@@ -10,7 +10,8 @@ import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
 import { LOOPBACK } from './loopback.js'
 
 export class L4Balancer implements Balancer {
-  readonly stats: BalancerStats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
+  readonly endpointErrors: readonly string[] = []
+  readonly #stats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   readonly #pinned = new Map<number, string>()
@@ -37,15 +38,19 @@ export class L4Balancer implements Balancer {
     this.#endpoints = [...endpoints]
   }
 
+  async stats (): Promise<BalancerStats> {
+    return { ...this.#stats }
+  }
+
   podFor (clientPort: number | undefined): string | undefined {
     return clientPort === undefined ? undefined : this.#pinned.get(clientPort)
   }
 
   #route (client: Socket): void {
-    this.stats.connections++
+    this.#stats.connections++
     const endpoint = this.#endpoints[this.#next++ % Math.max(this.#endpoints.length, 1)]
     if (endpoint === undefined) {
-      this.stats.noEndpoint++
+      this.#stats.noEndpoint++
       client.resetAndDestroy()
       return
     }
@@ -58,7 +63,7 @@ export class L4Balancer implements Balancer {
     upstream.pipe(client)
     client.on('error', () => { upstream.resetAndDestroy() })
     upstream.on('error', () => {
-      this.stats.upstreamErrors++
+      this.#stats.upstreamErrors++
       client.resetAndDestroy()
     })
     client.on('close', () => { this.#sockets.delete(client) })

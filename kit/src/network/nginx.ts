@@ -15,7 +15,9 @@
  *   try asking the Lua balancer for the next endpoint (nginx does not retry
  *   a non-idempotent request once it was sent).
  *
- * nginx only speaks HTTP/1.x to upstreams, so this mode is for h1 replicas.
+ * The internal endpoints (endpoint list, counters) listen on a unix socket of
+ * the kit's, apart from the traffic. nginx only speaks HTTP/1.x to upstreams,
+ * so this mode is for h1 replicas.
  */
 import type { ChildProcess } from 'node:child_process'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -29,7 +31,62 @@ import { startProxy } from './proxy-process.js'
 /** Debian's paths (libnginx-mod-http-lua, which pulls in ndk and lua-resty-core). */
 const MODULES = ['/usr/lib/nginx/modules/ndk_http_module.so', '/usr/lib/nginx/modules/ngx_http_lua_module.so']
 
-function config (dir: string, port: number, adminPort: number): string {
+/**
+ * The Lua balancer: the endpoint list is one `host port` line per pod. It
+ * counts what found no endpoint here (ngx.exit(502) from this phase is
+ * answered 500, as ingress-nginx's 503 is its own choice).
+ */
+const BALANCER_LUA = `
+      local balancer = require("ngx.balancer")
+      local dict = ngx.shared.endpoints
+      local peers = {}
+      for host, port in string.gmatch(dict:get("endpoints") or "", "(%S+) (%d+)") do peers[#peers + 1] = { host, tonumber(port) } end
+      if #peers == 0 then
+        dict:incr("noEndpoint", 1, 0)
+        return ngx.exit(502)
+      end
+      local n = dict:incr("rr", 1, 0)
+      -- ingress-nginx asks for one more try each time; proxy_next_upstream_tries bounds them
+      balancer.set_more_tries(1)
+      local peer = peers[(n % #peers) + 1]
+      local ok, err = balancer.set_current_peer(peer[1], peer[2])
+      if not ok then ngx.log(ngx.ERR, "set_current_peer: ", err) end`
+
+/**
+ * Counted once a request is over: a client connection at its first request,
+ * and every try at a pod that got no response header from it (refused,
+ * reset, timed out). A client that gave up (499) is not the pod's error.
+ */
+const COUNT_LUA = `
+      local dict = ngx.shared.endpoints
+      if ngx.var.connection_requests == "1" then dict:incr("connections", 1, 0) end
+      local addrs, times = ngx.var.upstream_addr, ngx.var.upstream_header_time
+      if addrs == nil or addrs == "" or times == nil or ngx.var.status == "499" then return end
+      for t in string.gmatch(times, "[^,%s]+") do
+        if t == "-" then dict:incr("upstreamErrors", 1, 0) end
+      end`
+
+/** Replaces the endpoint list; a line that is not `host port` (port 1-65535) refuses the whole list. */
+const ENDPOINTS_LUA = `
+        ngx.req.read_body()
+        local body = ngx.req.get_body_data() or ""
+        for line in string.gmatch(body, "[^\\n]+") do
+          local port = tonumber(string.match(line, "^%S+ (%d+)$"))
+          if port == nil or port < 1 or port > 65535 then
+            ngx.status = 400
+            ngx.say("bad endpoint: ", line)
+            return
+          end
+        end
+        ngx.shared.endpoints:set("endpoints", body)
+        ngx.say("ok")`
+
+const STATS_LUA = `
+        local dict = ngx.shared.endpoints
+        ngx.say(string.format('{"connections":%d,"noEndpoint":%d,"upstreamErrors":%d}',
+          dict:get("connections") or 0, dict:get("noEndpoint") or 0, dict:get("upstreamErrors") or 0))`
+
+function config (dir: string, port: number): string {
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -47,20 +104,7 @@ http {
   lua_shared_dict endpoints 1m;
   upstream upstream_balancer {
     server 0.0.0.1; # placeholder, as ingress-nginx: the Lua balancer sets the peer
-    balancer_by_lua_block {
-      local balancer = require("ngx.balancer")
-      local dict = ngx.shared.endpoints
-      local ports = {}
-      for p in string.gmatch(dict:get("ports") or "", "%d+") do ports[#ports + 1] = tonumber(p) end
-      if #ports == 0 then
-        ngx.log(ngx.WARN, "no endpoint")
-        return ngx.exit(502)
-      end
-      local n = dict:incr("rr", 1, 0)
-      -- ingress-nginx asks for one more try each time; proxy_next_upstream_tries bounds them
-      balancer.set_more_tries(1)
-      local ok, err = balancer.set_current_peer("${LOOPBACK}", ports[(n % #ports) + 1])
-      if not ok then ngx.log(ngx.ERR, "set_current_peer: ", err) end
+    balancer_by_lua_block {${BALANCER_LUA}
     }
     keepalive 320;
     keepalive_timeout 60s;
@@ -68,7 +112,6 @@ http {
   }
   server {
     listen ${LOOPBACK}:${port};
-    location = /__nginx_alive { return 200 "ok"; }
     location / {
       proxy_pass http://upstream_balancer;
       proxy_http_version 1.1;
@@ -80,15 +123,18 @@ http {
       proxy_connect_timeout 5s;
       proxy_read_timeout 60s;
       proxy_send_timeout 60s;
+      log_by_lua_block {${COUNT_LUA}
+      }
     }
   }
   server {
-    listen ${LOOPBACK}:${adminPort};
+    listen unix:${dir}/admin.sock;
     location = /configuration/backends {
-      content_by_lua_block {
-        ngx.req.read_body()
-        ngx.shared.endpoints:set("ports", ngx.req.get_body_data() or "")
-        ngx.say("ok")
+      content_by_lua_block {${ENDPOINTS_LUA}
+      }
+    }
+    location = /stats {
+      content_by_lua_block {${STATS_LUA}
       }
     }
   }
@@ -96,11 +142,14 @@ http {
 `
 }
 
-async function post (port: number, path: string, body: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, path, method: 'POST', agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => { res.statusCode === 200 ? resolve() : reject(new Error(`nginx ${path}: status ${String(res.statusCode)}`)) })
+/** One request to nginx's internal endpoints; rejects unless it answers 200. */
+async function admin (socketPath: string, path: string, body?: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: body === undefined ? 'GET' : 'POST', agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { text += chunk })
+      res.on('end', () => { res.statusCode === 200 ? resolve(text) : reject(new Error(`nginx ${path}: status ${String(res.statusCode)}: ${text.trim()}`)) })
     })
     req.on('error', reject)
     req.end(body)
@@ -109,37 +158,36 @@ async function post (port: number, path: string, body: string): Promise<void> {
 
 export class NginxBalancer implements Balancer {
   readonly port: number
-  readonly stats: BalancerStats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
-  /** Endpoint updates that failed; an endpoint change must never crash the run. */
-  readonly errors: string[] = []
-  readonly #adminPort: number
+  readonly endpointErrors: string[] = []
+  readonly #socket: string
   readonly #dir: string
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
   #queue: Promise<void> = Promise.resolve()
 
-  private constructor (port: number, adminPort: number, dir: string, child: ChildProcess) {
+  private constructor (port: number, dir: string, child: ChildProcess) {
     this.port = port
-    this.#adminPort = adminPort
+    this.#socket = join(dir, 'admin.sock')
     this.#dir = dir
     this.#child = child
     this.#exited = new Promise((resolve) => { child.on('exit', () => { resolve() }) })
   }
 
-  /** Starts nginx (`nginx` on PATH, or NGINX_BIN) and waits until it answers. */
+  /** Starts nginx (`nginx` on PATH, or NGINX_BIN) and waits until a worker answers. */
   static async start (): Promise<NginxBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-nginx-'))
     // nginx's workers drop root privileges: they must reach the temp paths.
     await chmod(dir, 0o755)
     const port = await freePort()
-    const adminPort = await freePort()
     const file = join(dir, 'nginx.conf')
-    await writeFile(file, config(dir, port, adminPort))
+    await writeFile(file, config(dir, port))
+    // The master opens every listener before it starts its workers: once a worker answers, it serves.
     const child = await startProxy({
-      name: 'nginx', bin: process.env.NGINX_BIN ?? 'nginx', args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], dir, port,
-      alivePath: '/__nginx_alive', hint: 'install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4'
+      name: 'nginx', bin: process.env.NGINX_BIN ?? 'nginx', args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], dir,
+      serving: async () => await admin(join(dir, 'admin.sock'), '/stats').then(() => true, () => false),
+      hint: 'install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4'
     })
-    return new NginxBalancer(port, adminPort, dir, child)
+    return new NginxBalancer(port, dir, child)
   }
 
   podFor (): undefined {
@@ -150,9 +198,13 @@ export class NginxBalancer implements Balancer {
   /** Replaces the endpoint list in nginx's shared dict: no reload, pooled connections stay. */
   async setEndpoints (endpoints: readonly Endpoint[]): Promise<void> {
     this.#queue = this.#queue.then(async () => {
-      await post(this.#adminPort, '/configuration/backends', endpoints.map((e) => e.port).join(','))
-    }).catch((err: Error) => { this.errors.push(err.message) })
+      await admin(this.#socket, '/configuration/backends', endpoints.map((e) => `${LOOPBACK} ${e.port}\n`).join(''))
+    }).catch((err: Error) => { this.endpointErrors.push(err.message) })
     await this.#queue
+  }
+
+  async stats (): Promise<BalancerStats> {
+    return JSON.parse(await admin(this.#socket, '/stats')) as BalancerStats
   }
 
   async close (): Promise<void> {

@@ -1,25 +1,33 @@
 /** Starting a real proxy (HAProxy, nginx) as a child process for the L7 modes. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import { probeOnce } from './http-probe.js'
 
 export interface ProxyStart {
   /** How errors name it: `HAProxy`, `nginx`. */
   readonly name: string
   readonly bin: string
   readonly args: readonly string[]
+  readonly env?: NodeJS.ProcessEnv
+  /** Its stdio beyond stderr (fd 3 on: sockets handed to it). */
+  readonly extraFds?: readonly number[]
   /** Its config and runtime files: removed when it cannot start. */
   readonly dir: string
-  readonly port: number
-  /** A path it answers 200 on once it serves. */
-  readonly alivePath: string
+  /** Resolves true once it serves (its admin interface answers); false while it does not yet. */
+  readonly serving: () => Promise<boolean>
   /** What to do when it is missing, for the error message. */
   readonly hint: string
+  /** How long it may take to serve before it counts as not started (default 10 s). */
+  readonly startTimeoutMs?: number
 }
 
-/** Spawns the proxy and resolves once it answers; rejects with its stderr when it exits or cannot start. */
+/** How long to wait between two looks at a proxy that does not serve yet. */
+const START_POLL_MS = 50
+const START_TIMEOUT_MS = 10_000
+
+/** Spawns the proxy and resolves once it serves; rejects with its stderr when it exits or cannot start. */
 export async function startProxy (p: ProxyStart): Promise<ChildProcess> {
-  const child = spawn(p.bin, [...p.args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const stdio: StdioOptions = ['ignore', 'ignore', 'pipe', ...(p.extraFds ?? [])]
+  const child = spawn(p.bin, [...p.args], { stdio, ...(p.env === undefined ? {} : { env: p.env }) })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   let gone = false
@@ -29,12 +37,17 @@ export async function startProxy (p: ProxyStart): Promise<ChildProcess> {
     child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
   })
   failed.catch(() => {})
+  const deadline = performance.now() + (p.startTimeoutMs ?? START_TIMEOUT_MS)
   const started = (async () => {
-    while (!gone && !await probeOnce(p.port, p.alivePath, 500)) await new Promise((resolve) => setTimeout(resolve, 50))
+    while (!gone && !await p.serving()) {
+      if (performance.now() > deadline) throw new Error(`${p.name} did not start (not serving after ${p.startTimeoutMs ?? START_TIMEOUT_MS} ms)\n${stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, START_POLL_MS))
+    }
   })()
   try {
     await Promise.race([started, failed])
   } catch (err) {
+    child.kill('SIGKILL')
     await rm(p.dir, { recursive: true, force: true })
     throw err
   }

@@ -12,7 +12,7 @@ import type { PodEventType, TimelineEvent } from '../cluster/events.js'
 import { BIN_MS, type FailureRecord } from '../load/accounting.js'
 import { describe } from './failure-groups.js'
 import type { ReportFile } from './json.js'
-import { kinds, ms } from './text.js'
+import { describeBalancer, endpointErrorLines, kinds, ms } from './text.js'
 
 type Run = ReportFile['runs'][number]
 
@@ -287,9 +287,9 @@ function endingsTable (r: Run): string {
   return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th>${h2Head}</tr>${rows.join('')}</table>`
 }
 
-/** What a run's numbers cannot say: pods whose drain report could not be read. */
+/** What a run's numbers cannot say: endpoint updates its balancer failed, pods whose drain report could not be read. */
 function runNotes (r: Run): string {
-  const notes = r.pods.filter((p) => p.drainReportProblem !== undefined).map((p) => `pod ${p.pod}: ${p.drainReportProblem as string}`)
+  const notes = [...endpointErrorLines(r), ...r.pods.filter((p) => p.drainReportProblem !== undefined).map((p) => `pod ${p.pod}: ${p.drainReportProblem as string}`)]
   return notes.length === 0 ? '' : `<ul class="notes problem">${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>`
 }
 
@@ -298,7 +298,7 @@ function runSection (r: Run, endMs: number, underTest: string): string {
   return [
     `<section class="run ${verdictClass}" data-scenario="${escape(r.scenario)}" data-label="${escape(r.label)}">`,
     `<h3>${escape(r.label)}${r.label === underTest ? ' <span class="tag">under test</span>' : ''}: ${r.dropped} dropped of ${r.counts.sent}</h3>`,
-    `<p class="cmd">${escape(r.command.join(' '))} via ${escape(r.proxy)}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
+    `<p class="cmd">${escape(r.command.join(' '))} via ${escape(r.proxy)}${r.balancer === undefined ? '' : ` · ${describeBalancer(r.balancer)}`}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
     runNotes(r),
     runSvg(r, endMs),
     r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul class="groups">${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,

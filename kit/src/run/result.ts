@@ -32,7 +32,10 @@ export interface RunResult {
   readonly events: readonly TimelineEvent[]
   readonly throughput: readonly number[]
   readonly drops: readonly number[]
-  readonly balancer: BalancerStats
+  /** The balancer's own counters (absent under `check`, where no balancer of the kit's is in the path). */
+  readonly balancer?: BalancerStats
+  /** Endpoint updates the balancer failed (absent under `check`); a run with any is a failed run. */
+  readonly endpointErrors?: readonly string[]
   /** Per pod: how its connections ended and how long after deletion it was gone (empty under `check`). */
   readonly pods: readonly PodEndings[]
   /** The think-time seed (`--seed`), when one was given: rerun with it to get the same think times. */
@@ -44,7 +47,8 @@ export interface RunResult {
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: ClusterEventLog, recorder: Recorder, balancer: BalancerStats, error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
+  timeline: ClusterEventLog, recorder: Recorder, balancer?: BalancerStats, endpointErrors?: readonly string[],
+  error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
 }): RunResult {
   const { recorder, timeline, error } = r
   const result: RunResult = {
@@ -62,7 +66,8 @@ export function resultOf (r: {
     events: timeline.events,
     throughput: recorder.throughput,
     drops: recorder.drops,
-    balancer: r.balancer,
+    ...(r.balancer === undefined ? {} : { balancer: r.balancer }),
+    ...(r.endpointErrors === undefined ? {} : { endpointErrors: r.endpointErrors }),
     pods: r.pods ?? [],
     ...(r.seed === undefined ? {} : { seed: r.seed })
   }
