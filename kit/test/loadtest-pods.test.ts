@@ -1,6 +1,5 @@
 // The simulator's edges: SIGKILL at the grace period, crashing pods, readiness,
 // the L7 mode through a real HAProxy, flags and report details.
-import { connect } from 'node:net'
 import t from 'tap'
 import { run as runCheck } from '../src/cli/check.js'
 import { rollout, run as runRollout } from '../src/cli/rollout.js'
@@ -14,7 +13,8 @@ import { ClusterEventLog } from '../src/cluster/events.js'
 import type { DrainReport } from 'fastify-zero-downtime'
 import { podEndings, stoppedReport } from '../src/cluster/drain-report.js'
 import { Pod } from '../src/cluster/pod.js'
-import { freePort } from '../src/network/loopback.js'
+import { LOOPBACK_NETWORK } from '../src/network/loopback.js'
+import type { PodAddress, PodPlacement } from '../src/network/pod-network.js'
 import { runScenario } from '../src/run/measured-run.js'
 import { selectScenarios } from '../src/load/scenarios.js'
 
@@ -53,27 +53,31 @@ t.test('a pod that crashes or cannot start makes the run fail with its output', 
 
 t.test('a pod: deleted twice or after it exited; probes stop with the process', async (t) => {
   const timeline = new ClusterEventLog()
-  const quick = new Pod('quick', 'v1', await freePort(), { ...spec('drain').pod, command: ['node', '-e', 'process.exit(0)'] }, timeline, () => {})
+  const quick = new Pod('quick', 'v1', { ...spec('drain').pod, command: ['node', '-e', 'process.exit(0)'] }, LOOPBACK_NETWORK.place('quick'), timeline, () => {})
   await quick.done
   quick.delete()
   quick.delete()
   t.same(timeline.events.filter((e) => e.pod === 'quick').map((e) => e.type), ['created', 'exited', 'deleted'], 'no signal for a pod that is gone')
-  // A replica that accepts connections and never answers: probes hang until it is killed.
-  const port = await freePort()
-  const silent = new Pod('silent', 'v1', port, { ...spec('drain').pod, command: ['node', '-e', "require('net').createServer(() => {}).listen(process.env.PORT, process.env.HOST)"], readiness: { path: '/ready', periodMs: 10, timeoutMs: 60_000, failureThreshold: 1, successThreshold: 1 } }, timeline, () => {})
-  const accepts = async (): Promise<boolean> => await new Promise<boolean>((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }).on('error', () => { resolve(false) }) })
-  // Bounded by its own count of attempts: a slow start takes longer, a replica that never listens fails here.
-  let listening = false
-  for (let i = 0; i < 1500 && !listening; i++) {
-    listening = await accepts()
-    if (!listening) await new Promise((resolve) => setTimeout(resolve, 20))
+  // A replica that accepts connections and never answers: its probe hangs until it is killed.
+  let found: (address: PodAddress) => void = () => {}
+  const listening = new Promise<PodAddress>((resolve) => { found = resolve })
+  const loopback = LOOPBACK_NETWORK.place('silent')
+  const placement: PodPlacement = {
+    env: loopback.env,
+    candidates: async (pid) => {
+      const candidates = await loopback.candidates(pid)
+      if (candidates[0] !== undefined) found(candidates[0])
+      return candidates
+    }
   }
-  t.ok(listening, 'the silent replica accepts connections')
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  const silent = new Pod('silent', 'v1', { ...spec('drain').pod, command: ['node', '-e', "require('net').createServer(() => {}).listen(process.env.PORT, process.env.HOST)"], readiness: { path: '/ready', periodMs: 10, timeoutMs: 60_000, failureThreshold: 1, successThreshold: 1 } }, placement, timeline, () => {})
+  const address = await listening
+  t.equal(address.host, '127.0.0.1')
+  t.ok(address.port > 0, `it listens on the port the kernel gave it: ${address.port}`)
   silent.kill()
   await silent.done
-  await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(silent.ready, false)
+  t.equal(silent.address, undefined, 'a place that never answered the probe is not its address')
   t.notOk(timeline.events.some((e) => e.pod === 'silent' && e.type === 'ready'))
 })
 

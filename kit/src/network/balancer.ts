@@ -2,9 +2,11 @@
  * What the rest of the kit needs from a balancer in front of the pods,
  * whichever it is: the kube-proxy-like L4 relay, HAProxy or nginx.
  */
-export interface Endpoint {
+import type { PodAddress } from './pod-network.js'
+
+/** A ready pod, as the balancer knows it: its name and its address. */
+export interface Endpoint extends PodAddress {
   readonly name: string
-  readonly port: number
 }
 
 /** The balancer's own counters over a run, read from it (the L4 relay, HAProxy's stats, nginx's Lua balancer). */

@@ -15,7 +15,8 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import { freePort, LOOPBACK } from './loopback.js'
+import { listeningSocket } from './listen-socket.js'
+import { formatAddress } from './pod-network.js'
 import type { Protocol } from './protocol.js'
 import { startProxy } from './proxy-process.js'
 
@@ -34,7 +35,7 @@ export async function runtimeCommand (socketPath: string, command: string): Prom
 const FRONTEND = 'fe'
 const BACKEND = 'pods'
 
-function config (port: number, socketPath: string): string {
+function config (socketPath: string): string {
   return `global
   stats socket ${socketPath} mode 600 level admin
   maxconn 4096
@@ -46,7 +47,8 @@ defaults
   timeout server 75s
   timeout http-keep-alive 75s
 frontend ${FRONTEND}
-  bind ${LOOPBACK}:${port}
+  # the listening socket the kit opened on a port the kernel picked (HAProxy cannot bind port 0)
+  bind fd@3
   default_backend ${BACKEND}
 backend ${BACKEND}
   balance roundrobin
@@ -100,17 +102,17 @@ export class HaproxyBalancer implements Balancer {
   /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) and waits until its runtime API answers. */
   static async start (protocol: Protocol = 'h1'): Promise<HaproxyBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-haproxy-'))
-    const port = await freePort()
+    const listener = await listeningSocket()
     const file = join(dir, 'haproxy.cfg')
     const socket = join(dir, 'admin.sock')
-    await writeFile(file, config(port, socket))
+    await writeFile(file, config(socket))
     // HAProxy opens its listeners before its runtime API: once the API answers, it serves.
     const child = await startProxy({
-      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir,
+      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir, sockets: [listener],
       serving: async () => await runtimeCommand(socket, 'show info').then(() => true, () => false),
       hint: 'install it (Debian: apt-get install haproxy) or use --proxy l4'
     })
-    return new HaproxyBalancer(port, dir, child, protocol)
+    return new HaproxyBalancer(listener.port, dir, child, protocol)
   }
 
   podFor (): undefined {
@@ -124,7 +126,7 @@ export class HaproxyBalancer implements Balancer {
       const wanted = new Set(endpoints.map((e) => e.name))
       for (const e of endpoints) {
         if (this.#servers.has(e.name)) continue
-        await this.#expect(`add server ${BACKEND}/${e.name} ${LOOPBACK}:${e.port}${this.#protocol === 'h2' ? ' proto h2' : ''}`, 'New server registered.')
+        await this.#expect(`add server ${BACKEND}/${e.name} ${formatAddress(e)}${this.#protocol === 'h2' ? ' proto h2' : ''}`, 'New server registered.')
         this.#servers.add(e.name)
         await this.#expect(`enable server ${BACKEND}/${e.name}`, '')
       }

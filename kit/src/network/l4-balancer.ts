@@ -55,7 +55,7 @@ export class L4Balancer implements Balancer {
       return
     }
     this.#pinned.set(client.remotePort as number, endpoint.name)
-    const upstream = connect({ host: LOOPBACK, port: endpoint.port, allowHalfOpen: true })
+    const upstream = connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true })
     this.#sockets.add(client).add(upstream)
     // Half-closes pass through (pipe ends the other side); a reset on one side
     // becomes a reset on the other, as it would through NAT.

@@ -25,7 +25,8 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import { freePort, LOOPBACK } from './loopback.js'
+import { listeningSocket } from './listen-socket.js'
+import { LOOPBACK } from './loopback.js'
 import { startProxy } from './proxy-process.js'
 
 /** Debian's paths (libnginx-mod-http-lua, which pulls in ndk and lua-resty-core). */
@@ -111,6 +112,7 @@ http {
     keepalive_requests 10000;
   }
   server {
+    # the listening socket the kit opened on a port the kernel picked, inherited as fd 3
     listen ${LOOPBACK}:${port};
     location / {
       proxy_pass http://upstream_balancer;
@@ -178,16 +180,22 @@ export class NginxBalancer implements Balancer {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-nginx-'))
     // nginx's workers drop root privileges: they must reach the temp paths.
     await chmod(dir, 0o755)
-    const port = await freePort()
+    const listener = await listeningSocket()
     const file = join(dir, 'nginx.conf')
-    await writeFile(file, config(dir, port))
+    await writeFile(file, config(dir, listener.port))
     // The master opens every listener before it starts its workers: once a worker answers, it serves.
     const child = await startProxy({
-      name: 'nginx', bin: process.env.NGINX_BIN ?? 'nginx', args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], dir,
+      name: 'nginx',
+      bin: process.env.NGINX_BIN ?? 'nginx',
+      args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')],
+      // nginx takes the sockets listed in NGINX as its own for the listen directives of the same address.
+      env: { ...process.env, NGINX: '3;' },
+      sockets: [listener],
+      dir,
       serving: async () => await admin(join(dir, 'admin.sock'), '/stats').then(() => true, () => false),
       hint: 'install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4'
     })
-    return new NginxBalancer(port, dir, child)
+    return new NginxBalancer(listener.port, dir, child)
   }
 
   podFor (): undefined {
@@ -198,7 +206,7 @@ export class NginxBalancer implements Balancer {
   /** Replaces the endpoint list in nginx's shared dict: no reload, pooled connections stay. */
   async setEndpoints (endpoints: readonly Endpoint[]): Promise<void> {
     this.#queue = this.#queue.then(async () => {
-      await admin(this.#socket, '/configuration/backends', endpoints.map((e) => `${LOOPBACK} ${e.port}\n`).join(''))
+      await admin(this.#socket, '/configuration/backends', endpoints.map((e) => `${e.host} ${e.port}\n`).join(''))
     }).catch((err: Error) => { this.endpointErrors.push(err.message) })
     await this.#queue
   }

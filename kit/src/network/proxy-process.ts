@@ -1,6 +1,7 @@
 /** Starting a real proxy (HAProxy, nginx) as a child process for the L7 modes. */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { rm } from 'node:fs/promises'
+import type { HandedSocket } from './listen-socket.js'
 
 export interface ProxyStart {
   /** How errors name it: `HAProxy`, `nginx`. */
@@ -8,8 +9,8 @@ export interface ProxyStart {
   readonly bin: string
   readonly args: readonly string[]
   readonly env?: NodeJS.ProcessEnv
-  /** Its stdio beyond stderr (fd 3 on: sockets handed to it). */
-  readonly extraFds?: readonly number[]
+  /** Listening sockets it inherits as fd 3, 4, ...; this process's copies are closed once it has them. */
+  readonly sockets?: readonly HandedSocket[]
   /** Its config and runtime files: removed when it cannot start. */
   readonly dir: string
   /** Resolves true once it serves (its admin interface answers); false while it does not yet. */
@@ -24,9 +25,10 @@ export interface ProxyStart {
 const START_POLL_MS = 50
 const START_TIMEOUT_MS = 10_000
 
-/** Spawns the proxy and resolves once it serves; rejects with its stderr when it exits or cannot start. */
+/** Spawns the proxy and resolves once it serves; rejects with its stderr when it exits, cannot start or does not serve in time. */
 export async function startProxy (p: ProxyStart): Promise<ChildProcess> {
-  const stdio: StdioOptions = ['ignore', 'ignore', 'pipe', ...(p.extraFds ?? [])]
+  const sockets = p.sockets ?? []
+  const stdio: StdioOptions = ['ignore', 'ignore', 'pipe', ...sockets.map((s) => s.fd)]
   const child = spawn(p.bin, [...p.args], { stdio, ...(p.env === undefined ? {} : { env: p.env }) })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
@@ -37,12 +39,16 @@ export async function startProxy (p: ProxyStart): Promise<ChildProcess> {
     child.on('exit', (code) => { fail(`exit code ${String(code)}`) })
   })
   failed.catch(() => {})
-  const deadline = performance.now() + (p.startTimeoutMs ?? START_TIMEOUT_MS)
+  await Promise.all(sockets.map(async (s) => { await s.close() }))
+  const timeoutMs = p.startTimeoutMs ?? START_TIMEOUT_MS
+  const deadline = performance.now() + timeoutMs
   const started = (async () => {
     while (!gone && !await p.serving()) {
-      if (performance.now() > deadline) throw new Error(`${p.name} did not start (not serving after ${p.startTimeoutMs ?? START_TIMEOUT_MS} ms)\n${stderr}`)
+      if (performance.now() > deadline) throw new Error(`${p.name} did not start (not serving after ${timeoutMs} ms)\n${stderr}`)
       await new Promise((resolve) => setTimeout(resolve, START_POLL_MS))
     }
+    // Gone before it served (it may have failed before this loop began): its failure is the answer.
+    if (gone) await failed
   })()
   try {
     await Promise.race([started, failed])

@@ -13,6 +13,7 @@ import type { Load, Target } from '../load/target.js'
 import type { Balancer, BalancerStats } from '../network/balancer.js'
 import { L4Balancer } from '../network/l4-balancer.js'
 import { LOOPBACK } from '../network/loopback.js'
+import type { PodNetwork } from '../network/pod-network.js'
 import { podEndings } from '../cluster/drain-report.js'
 import { resultOf, type Progress, type RunResult } from './result.js'
 
@@ -29,8 +30,10 @@ export interface RunSpec {
   readonly seed?: number
   /** Traffic before the first rollout and after the last pod exited. */
   readonly steadyMs: number
-  /** Builds the balancer (the L7 mode passes HAProxy here). */
+  /** Builds the balancer (the L7 modes pass HAProxy or nginx here; default: the L4 relay). */
   readonly balancer?: () => Promise<Balancer>
+  /** Where the pods are placed on the network (default: the loopback network, PORT=0). */
+  readonly network?: PodNetwork
   readonly onProgress?: (p: Progress) => void
 }
 
@@ -96,7 +99,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const timeline = new ClusterEventLog()
   const cluster = clusterOf(spec)
   const balancer = await (spec.balancer ?? L4Balancer.listen)()
-  const deployment = new Cluster(cluster, timeline, balancer)
+  const deployment = new Cluster(cluster, timeline, balancer, spec.network)
   const recorder = new Recorder(() => timeline.now())
   const target: Target = { host: LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
   const state: RunState = { phase: 'deploying v1', load: undefined }
