@@ -13,8 +13,7 @@ import { installMetrics } from './metrics/index.js'
 import { errorCodes } from './errors.js'
 import { callback, invalid } from './options.js'
 import { installPressure } from './pressure/index.js'
-import { warnShortCloseGraceDelay } from './process/fastify-cli.js'
-import { ownSignals } from './process/signals.js'
+import { ownProcess, processOwnerOf, warnShortCloseGraceDelay } from './process/index.js'
 
 export type { ZeroDowntimeOptions } from './plugin-options.js'
 
@@ -70,7 +69,6 @@ class ZeroDowntimeHandle implements ZeroDowntime {
   readonly #lifecycle: Lifecycle
   readonly #runner: CheckRunner
   readonly #ready: () => boolean
-  readonly #controller: DrainController
   /** The app's listeners; only the plugin, which created it, emits on it. */
   readonly #events: EventEmitter
   /** Each app listener and the guarded function registered in its place, for `off`. */
@@ -86,13 +84,7 @@ class ZeroDowntimeHandle implements ZeroDowntime {
     this.addCleanup = drain.addCleanup
     this.#runner = runner
     this.#ready = ready
-    this.#controller = drain
     this.#log = log
-  }
-
-  /** The drain controller behind a handle, for `listen()` (a second signal cuts through it); not part of the handle's API. */
-  static controllerOf (handle: unknown): DrainController | undefined {
-    return typeof handle === 'object' && handle !== null && #controller in handle ? (handle as ZeroDowntimeHandle).#controller : undefined
   }
 
   get state (): LifecycleState { return this.#lifecycle.state }
@@ -149,9 +141,9 @@ class ZeroDowntimeHandle implements ZeroDowntime {
   }
 }
 
-/** The drain controller of an app with the plugin (used by `listen()` and tests); undefined without the plugin. */
+/** The drain controller of an app with the plugin, for tests that cut or announce through it; undefined without the plugin. */
 export function drainControllerOf (app: FastifyInstance): DrainController | undefined {
-  return ZeroDowntimeHandle.controllerOf(app.hasDecorator('zeroDowntime') ? app.zeroDowntime : undefined)
+  return processOwnerOf(app)?.drain
 }
 
 declare module 'fastify' {
@@ -206,15 +198,12 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
     relay('state', state, previous)
   })
 
-  // First results before listening, so the pod is ready at its first probe.
-  app.addHook('onReady', async () => { await runner.start() })
+  const owner = ownProcess(app, drain)
+  // First results before listening, so the pod is ready at its first probe;
+  // a signal while they run stops the start.
+  app.addHook('onReady', async () => { await owner.duringStartupChecks(async () => { await runner.start() }) })
   if (config.startup === 'listen') app.addHook('onListen', async () => { lifecycle.advance('ready') })
-  // Last: a registration that failed above leaves no process listener behind.
-  const signals = ownSignals(app, drain)
-  app.addHook('onClose', async () => {
-    runner.stop()
-    signals.release()
-  })
+  app.addHook('onClose', async () => { runner.stop() })
   warnShortCloseGraceDelay(config.drain)
 }
 

@@ -112,7 +112,7 @@ t.test('the plugin\'s signal listeners live as long as its app: many apps, no le
   const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') }
   for (let i = 0; i < 15; i++) {
     const { app } = await drainApp()
-    await app.ready()
+    await app.listen({ port: 0, host: '127.0.0.1' })
     t.same([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')], [before.term + 1, before.int + 1])
     await app.close()
   }

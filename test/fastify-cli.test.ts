@@ -49,6 +49,8 @@ t.test('the close grace delay is read back from fastify-cli\'s own command line,
   t.equal(fastifyStartCloseGraceDelayMs(cli(['print-routes', 'app.js'])), undefined, 'not a start')
   t.equal(fastifyStartCloseGraceDelayMs({ argv: process.argv, execArgv: [], read: () => ['node', ...process.argv.slice(1)] }), undefined, 'not fastify-cli')
   t.equal(fastifyStartCloseGraceDelayMs({ argv: ['node'], execArgv: [], read: () => ['node'] }), undefined, 'no script at all (node -e, a REPL)')
+  t.equal(fastifyStartCloseGraceDelayMs({ argv: [process.execPath, CLI], execArgv: [], read: () => { throw new Error('no /proc/self/cmdline') } }), undefined,
+    'a platform without /proc: the delay stays unknown')
   t.type(fastifyStartCloseGraceDelayMs(), 'undefined', 'this test process')
 })
 

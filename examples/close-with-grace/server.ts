@@ -1,6 +1,7 @@
 // The example service with Fastify's documented shutdown recipe:
 // close-with-grace calling app.close(). The plugin sees close-with-grace
-// own SIGTERM and drains inside that app.close(), before Fastify marks itself
+// own SIGTERM (installed here after listen; before app.register would do as
+// well) and drains inside that app.close(), before Fastify marks itself
 // closing. close-with-grace's own `delay` must outlast the drain (Fastify's
 // docs show 500 ms, which kills it mid-drain): grace period - preStop -
 // margin / 2, here from the same env variables the plugin reads.

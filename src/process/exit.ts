@@ -1,11 +1,11 @@
 /**
- * The one place that ends the process, shared by `listen()` (its `exit`
- * option defaults to `processEnd.exit`) and the plugin's own SIGTERM owner
- * (signals.ts, whose `end` parameter defaults to `processEnd`): tests inject
- * another. Nothing else in the package exits.
+ * The one place that ends the process, used only by the process owner
+ * (owner.ts): its `end` parameter defaults to `processEnd`, and `listen()`'s
+ * `exit` option (default `processEnd.exit`) replaces the exit once claimed.
+ * Tests inject others. Nothing else in the package exits.
  */
 export interface ProcessEnd {
-  /** Ends with an exit code: `listen()`, and a drain that was not clean. */
+  /** Ends with an exit code: under `listen()`, and after a drain that was not clean. */
   readonly exit: (code: number) => void
   /**
    * Ends by the signal itself, sent again once the caller has removed its own
