@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
-import { L4Balancer } from '../kit/src/loadtest/balancer.js'
+import { L4Balancer } from '../kit/src/network/l4-balancer.js'
 import { closedLoop, newOutcome, spawnPod, type LogLine } from './fixtures/drain/harness.js'
 import { seededRandom, until } from './helpers/wait.js'
 
@@ -33,7 +33,7 @@ t.test('a pod drains under hot-loop, slow, POST and idle pooled keep-alive traff
   const balancer = await L4Balancer.listen()
   t.teardown(async () => { await balancer.close() })
   const portB = (podB.server.address() as { port: number }).port
-  balancer.setEndpoints([{ name: 'a', port: podA.port }, { name: 'b', port: portB }])
+  balancer.setEndpoints([{ name: 'a', host: '127.0.0.1', port: podA.port }, { name: 'b', host: '127.0.0.1', port: portB }])
 
   let stopClients!: () => void
   const stop = new Promise<void>((resolve) => { stopClients = resolve })
@@ -55,7 +55,7 @@ t.test('a pod drains under hot-loop, slow, POST and idle pooled keep-alive traff
 
   podA.kill('SIGTERM')
   await sleep(PROPAGATION_MS)
-  balancer.setEndpoints([{ name: 'b', port: portB }])
+  balancer.setEndpoints([{ name: 'b', host: '127.0.0.1', port: portB }])
   const exit = await podA.exited
   stopClients()
   await clients

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { run } from '../src/cli/lint.js'
-import { RULES } from '../src/lint/index.js'
+import { LINT_DEFAULTS, RULES } from '../src/lint/index.js'
+import { io } from './helpers/loadtest.js'
 
 const root = join(import.meta.dirname, '..')
 // k8s/ and the kustomize renderings belong to the repository (the plugin package).
@@ -14,14 +15,9 @@ const fixture = (name: string): string => join(root, 'test/fixtures/manifests', 
 
 /** The command in this process: the same code path, without a process start per case. */
 async function lintHere (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await run(args, {
-    stdin: (async function * () { yield stdin })(),
-    stdout: { write: (s: string) => { stdout += s } },
-    stderr: { write: (s: string) => { stderr += s } }
-  })
-  return { code, stdout, stderr }
+  const o = io()
+  const code = await run(args, { ...o, stdin: (async function * () { yield stdin })() })
+  return { code, stdout: o.out(), stderr: o.err() }
 }
 
 /** The real binary entry point in a child process: exit code, stdin, stdout. */
@@ -77,7 +73,7 @@ t.test('a kustomization directory is rendered; findings say through which', asyn
 
 t.test('options reach the rules', async (t) => {
   t.equal((await lintHere(['--disable', 'npm-start,min-ready-seconds', fixture('npm-start')])).code, 0)
-  const r = await lintHere(['--request-timeout-ms', '40000', '--format', 'json', fixture('clean')])
+  const r = await lintHere(['--request-timeout-seconds', '40', '--format', 'json', fixture('clean')])
   t.same(JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule).sort(), ['grace-period-budget', 'proxy-timeout'])
 })
 
@@ -85,6 +81,7 @@ t.test('--help and --rules', async (t) => {
   const help = await lintHere(['--help'])
   t.equal(help.code, 0)
   t.match(help.stdout, /^usage: fastify-zero-downtime-kit lint/)
+  t.match(help.stdout, new RegExp(`--request-timeout-seconds <s> +the service's longest request \\(default ${LINT_DEFAULTS.requestTimeoutMs / 1000}\\)`), 'timings in seconds, defaults from the plugin')
   const rules = await lintHere(['--rules'])
   t.equal(rules.code, 0)
   for (const r of RULES) t.match(rules.stdout, `${r.meta.id} (${r.meta.severity})`)
@@ -94,8 +91,9 @@ t.test('bad usage and unreadable input exit 2 with a reason', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [[], /name at least one file, directory or -/],
     [['--format', 'xml', 'k8s'], /--format must be human or json, got "xml"/],
-    [['--check-timeout-ms', 'soon', 'k8s'], /option "checkTimeoutMs" must be a non-negative number of milliseconds, got NaN/],
-    [['--margin-ms=', 'k8s'], /option "marginMs" must be/],
+    [['--check-timeout-seconds', 'soon', 'k8s'], /--check-timeout-seconds must be a number >= 0, got "soon"/],
+    [['--margin-seconds=', 'k8s'], /--margin-seconds must be a number >= 0, got ""/],
+    [['--request-timeout-ms', '40000', 'k8s'], /Unknown option '--request-timeout-ms'/],
     [['--disable', 'no-such-rule', 'k8s'], /unknown rule "no-such-rule"/],
     [['--frobnicate', 'k8s'], /Unknown option '--frobnicate'/],
     [['does/not/exist.yaml'], /does\/not\/exist\.yaml: no such file or directory/],

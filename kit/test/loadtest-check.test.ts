@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { io, outDir } from './helpers/loadtest.js'
 import { check } from '../src/cli/check.js'
-import type { ReportFile } from '../src/loadtest/report.js'
+import type { ReportFile } from '../src/report/json.js'
 
 const KUBECTL = join(import.meta.dirname, 'fixtures', 'stand-in-kubectl.mjs')
 
@@ -46,6 +46,7 @@ t.test('a restart rollout with no drop passes; kubectl calls and terminating pod
   t.same(report.runs.map((r) => r.scenario), ['hot-loop', 'post', 'idle-pool'])
   t.same(report.runs.map((r) => r.seed), [7, 7, 7], 'the seed is in the report, to rerun with')
   t.ok(report.runs.every((r) => r.counts.ok > 0 && r.dropped === 0))
+  t.ok(report.runs.every((r) => r.balancer === undefined && r.endpointErrors === undefined), 'no balancer of the kit\'s in the path: no counters, no endpoint updates')
   const types = report.runs[0]!.events.map((e) => `${e.type} ${e.pod}`)
   t.same(types, ['rollout-started deployment/web', 'rollout-complete deployment/web', 'deleted web-old', 'exited web-old'])
 })
@@ -78,7 +79,7 @@ t.test('pods that never finish terminating time the run out', async (t) => {
   t.teardown(() => { delete process.env.TERMINATING_POLLS })
   const o = io()
   // No port: 80, where nothing listens; refused requests do not stop the run.
-  t.equal(await check([...FAST, '--url', 'http://127.0.0.1', '--timeout-seconds', '0.3', '--scenarios', 'hot-loop', '--out', dir], o), 1)
+  t.equal(await check([...FAST, '--url', 'http://127.0.0.1', '--rollout-timeout-seconds', '0.3', '--scenarios', 'hot-loop', '--out', dir], o), 1)
   t.match(o.out(), /pods still terminating after 0.3s: web-old/)
 })
 

@@ -1,8 +1,8 @@
 // Live progress while `rollout` runs: a rewritten status line on a terminal,
 // one plain line per run everywhere else. In-process, with injected streams.
 import t from 'tap'
-import { progressLine, progressPrinter, runLine } from '../src/loadtest/output.js'
-import type { Progress, RunResult } from '../src/loadtest/run.js'
+import { progressLine, progressPrinter, runLine } from '../src/report/progress.js'
+import type { Progress, RunResult } from '../src/run/result.js'
 import { io } from './helpers/loadtest.js'
 
 const progress: Progress = {

@@ -2,7 +2,7 @@
 // preStop 0 and nothing else does, and each h2 scenario says so (rollout
 // --protocol h2 picks its default scenarios by that field).
 import t from 'tap'
-import { SCENARIOS, selectScenarios } from '../src/loadtest/scenarios.js'
+import { SCENARIOS, selectScenarios } from '../src/load/scenarios.js'
 
 t.test('names are unique and selectable', async (t) => {
   const names = SCENARIOS.map((s) => s.name)

@@ -5,10 +5,10 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { Recorder, type Outcome } from '../src/loadtest/accounting.js'
-import { clientLoops, seededRandom } from '../src/loadtest/http-client.js'
-import { loadShape } from '../src/loadtest/run.js'
-import { selectScenarios } from '../src/loadtest/scenarios.js'
+import { Recorder, type Outcome } from '../src/load/accounting.js'
+import { clientLoops } from '../src/load/client-loops.js'
+import { loadShape, selectScenarios } from '../src/load/scenarios.js'
+import { seededRandom } from '../src/load/seeded-random.js'
 
 const THINK_MS = 2
 const PAUSES = 20

@@ -5,8 +5,8 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { Recorder } from '../src/loadtest/accounting.js'
-import { undiciFailureOf, undiciLoop } from '../src/loadtest/undici-client.js'
+import { Recorder } from '../src/load/accounting.js'
+import { undiciFailureOf, undiciLoop } from '../src/load/undici-client.js'
 
 t.test('undici error codes map to the kinds the report shows', async (t) => {
   const err = (code: string): Error & { code: string } => Object.assign(new Error(code), { code })

@@ -4,88 +4,82 @@
  * request was dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Recorder } from '../loadtest/accounting.js'
-import { ClusterEventLog } from '../loadtest/events.js'
-import { command, numberFlag, seedFlag, UsageError } from '../loadtest/flags.js'
-import type { Load } from '../loadtest/http-client.js'
-import { clusterRollout, type KubectlTarget } from '../loadtest/kubectl.js'
-import { finish, prepareOut, type Io } from '../loadtest/output.js'
-import { loadShape, resultOf } from '../loadtest/run.js'
-import { selectScenarios } from '../loadtest/scenarios.js'
+import { ClusterEventLog } from '../cluster/events.js'
+import { clusterRollout, type KubectlTarget } from '../cluster/kubectl.js'
+import { Recorder } from '../load/accounting.js'
+import { loadShape, selectScenarios } from '../load/scenarios.js'
+import type { Load } from '../load/target.js'
+import { finish, prepareOut, type Io } from '../report/output.js'
+import { resultOf } from '../run/result.js'
+import { command, numberFlag, secondsFlag, seedFlag, UsageError, type CommandSpec, type Flags, type FlagValues } from './command.js'
 
-export const HELP = `usage: fastify-zero-downtime-kit check --url <url> --deployment <name> [options]
+const s = '<s>'
 
-Sends the load-test scenarios to <url> (all at once, each counted on its own)
+export const CHECK = {
+  name: 'check',
+  usage: '--url <url> --deployment <name> [options]',
+  description: `Sends the load-test scenarios to <url> (all at once, each counted on its own)
 while a real rollout of the Deployment runs: \`kubectl rollout restart\`, or
 \`kubectl set image\` with --image; waits for \`kubectl rollout status\` and then
-until no pod of the Deployment is terminating. Exit code 1 when any request was
-dropped, 2 on bad flags.
+until no pod of the Deployment is terminating.`,
+  flags: {
+    url: { type: 'string', value: '<url>', group: 'cluster', help: 'where the Service is reachable, e.g. http://127.0.0.1:30080 (required)' },
+    deployment: { type: 'string', value: '<name>', group: 'cluster', help: 'the Deployment to roll (required)' },
+    namespace: { type: 'string', value: '<ns>', group: 'cluster', default: 'default', help: 'its namespace' },
+    context: { type: 'string', value: '<ctx>', group: 'cluster', help: 'kubectl context', shownDefault: 'the current one' },
+    kubectl: { type: 'string', value: '<path>', group: 'cluster', default: 'kubectl', help: 'the kubectl binary' },
+    image: { type: 'string', value: '<container=image>', group: 'cluster', help: 'roll with `kubectl set image` instead of a restart' },
+    'rollout-timeout-seconds': { type: 'string', value: s, group: 'cluster', default: '600', help: 'give up on the rollout after this long' },
+    'poll-seconds': { type: 'string', value: s, group: 'cluster', default: '1', help: 'how often the pods are listed until none is terminating' },
+    scenarios: { type: 'string', value: '<a,b>', group: 'load', default: 'hot-loop,post,idle-pool,slow', help: 'the scenarios to run' },
+    scale: { type: 'string', value: '<n>', group: 'load', default: '0.5', help: "multiply every scenario's client count" },
+    seed: { type: 'string', value: '<n>', group: 'load', help: 'draw the think times (idle-pool scenarios) from this seed, an integer\n>= 0: the same sequence on every run', shownDefault: 'Math.random' },
+    'steady-seconds': { type: 'string', value: s, group: 'load', default: '5', help: 'traffic before and after the rollout' },
+    'request-timeout-seconds': { type: 'string', value: s, group: 'load', default: '15', help: 'a request slower than this is a timeout' },
+    out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/check', help: 'report.json and report.html go here' }
+  },
+  footer: 'exit code: 0 nothing dropped, 1 a request was dropped (or the rollout failed), 2 bad flags.'
+} as const satisfies CommandSpec<Flags>
 
-  --url <url>                  where the Service is reachable, e.g. http://127.0.0.1:30080
-  --deployment <name>          the Deployment to roll
-  --namespace <ns>             (default default)
-  --context <ctx>              kubectl context (default: the current one)
-  --kubectl <path>             (default kubectl)
-  --image <container=image>    roll with \`kubectl set image\` instead of a restart
-  --scenarios <a,b>            (default hot-loop,post,idle-pool,slow)
-  --scale <n>                  multiply every scenario's client count (default 0.5)
-  --seed <n>                   draw the think times (idle-pool scenarios) from this seed, an integer
-                               >= 0: the same sequence on every run (default: Math.random)
-  --steady-seconds <n>         traffic before and after the rollout (default 5)
-  --timeout-seconds <n>        give up on the rollout after this long (default 600)
-  --request-timeout-seconds <n> (default 15)
-  --out <dir>                  report.json and report.html go here (default reports/check)
-  -h, --help
-`
+type CheckFlags = FlagValues<typeof CHECK.flags>
 
-const OPTIONS = {
-  url: { type: 'string' },
-  deployment: { type: 'string' },
-  namespace: { type: 'string', default: 'default' },
-  context: { type: 'string' },
-  kubectl: { type: 'string', default: 'kubectl' },
-  image: { type: 'string' },
-  scenarios: { type: 'string', default: 'hot-loop,post,idle-pool,slow' },
-  scale: { type: 'string', default: '0.5' },
-  seed: { type: 'string' },
-  'steady-seconds': { type: 'string', default: '5' },
-  'timeout-seconds': { type: 'string', default: '600' },
-  'request-timeout-seconds': { type: 'string', default: '15' },
-  'poll-seconds': { type: 'string', default: '1' },
-  out: { type: 'string', default: 'reports/check' },
-  help: { type: 'boolean', short: 'h', default: false }
-} as const
+/** Where the load goes: the URL's host and port (80 when it names none). */
+function targetOf (raw: string): { host: string, port: number } {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new UsageError(`--url must be an http URL, got ${JSON.stringify(raw)}`)
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`--url must be an http URL, got ${JSON.stringify(raw)}`)
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port === '' ? 80 : url.port) }
+}
 
-export async function check (argv: string[], io: Io): Promise<number> {
-  return await command('check', HELP, io, argv, OPTIONS, async (f) => {
+function kubectlTarget (f: CheckFlags, deployment: string): KubectlTarget {
+  if (f.image !== undefined && !/^[^=]+=.+$/.test(f.image)) throw new UsageError(`--image must be container=image, got ${JSON.stringify(f.image)}`)
+  return {
+    kubectl: f.kubectl,
+    namespace: f.namespace,
+    deployment,
+    timeoutMs: secondsFlag('rollout-timeout-seconds', f['rollout-timeout-seconds']),
+    pollMs: secondsFlag('poll-seconds', f['poll-seconds']),
+    ...(f.context === undefined ? {} : { context: f.context }),
+    ...(f.image === undefined ? {} : { image: f.image })
+  }
+}
+
+export async function check (argv: readonly string[], io: Io): Promise<number> {
+  return await command(CHECK, io, argv, async (f) => {
     if (f.url === undefined || f.deployment === undefined) throw new UsageError('--url and --deployment are required')
-    let url: URL
-    try {
-      url = new URL(f.url)
-    } catch {
-      throw new UsageError(`--url must be an http URL, got ${JSON.stringify(f.url)}`)
-    }
-    if (url.protocol !== 'http:') throw new UsageError(`--url must be an http URL, got ${JSON.stringify(f.url)}`)
-    if (f.image !== undefined && !/^[^=]+=.+$/.test(f.image)) throw new UsageError(`--image must be container=image, got ${JSON.stringify(f.image)}`)
-    const ms = (name: 'steady-seconds' | 'timeout-seconds' | 'request-timeout-seconds' | 'poll-seconds'): number => Math.round(numberFlag(name, f[name]) * 1000)
-    const scenarios = selectScenarios(f.scenarios.split(',').map((n) => n.trim()))
+    const { host, port } = targetOf(f.url)
+    const target = kubectlTarget(f, f.deployment)
+    const scenarios = selectScenarios(f.scenarios.split(',').map((name) => name.trim()))
     const scale = numberFlag('scale', f.scale, { min: 0.01 })
     const { seed } = seedFlag(f.seed)
-    const target: KubectlTarget = {
-      kubectl: f.kubectl,
-      namespace: f.namespace,
-      deployment: f.deployment,
-      timeoutMs: ms('timeout-seconds'),
-      pollMs: ms('poll-seconds'),
-      ...(f.context === undefined ? {} : { context: f.context }),
-      ...(f.image === undefined ? {} : { image: f.image })
-    }
-    const steadyMs = ms('steady-seconds')
-    const requestTimeoutMs = ms('request-timeout-seconds')
+    const steadyMs = secondsFlag('steady-seconds', f['steady-seconds'])
+    const requestTimeoutMs = secondsFlag('request-timeout-seconds', f['request-timeout-seconds'])
     await prepareOut(f.out)
     const timeline = new ClusterEventLog()
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    const port = Number(url.port === '' ? 80 : url.port)
     const runs = scenarios.map((scenario) => ({ scenario, recorder: new Recorder(() => timeline.now()) }))
     const loads: Load[] = []
     let error: string | undefined
@@ -99,14 +93,12 @@ export async function check (argv: string[], io: Io): Promise<number> {
     } finally {
       await Promise.all(loads.map(async (l) => await l.stop()))
     }
-    const results = runs.map((r) => resultOf({
-      scenario: r.scenario, label: f.deployment as string, command: [f.url as string], proxy: 'cluster',
-      timeline, recorder: r.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error, seed
-    }))
-    return await finish(io, f.out, results, f.deployment)
+    // No balancer of the kit's is in the path: no balancer counters, no endpoint updates.
+    const results = runs.map((r) => resultOf({ scenario: r.scenario, label: target.deployment, command: [f.url as string], proxy: 'cluster', timeline, recorder: r.recorder, error, seed }))
+    return await finish(io, f.out, results, target.deployment)
   })
 }
 
-export async function run (argv: string[]): Promise<number> {
+export async function run (argv: readonly string[]): Promise<number> {
   return await check(argv, process)
 }

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import type { ReportFile } from '../../src/loadtest/report.js'
+import type { ReportFile } from '../../src/report/json.js'
 
 export const FIXTURE = `node ${join(import.meta.dirname, '../fixtures/loadtest-pod.mjs')}`
 

@@ -4,6 +4,8 @@
  * maxUnavailable 0, preStop sleep 5 s, terminationGracePeriodSeconds 30. Only
  * the readiness period (and minReadySeconds) are shorter so a run stays quick.
  */
+import type { Protocol } from '../network/protocol.js'
+
 export interface ReadinessProbeSpec {
   readonly path: string
   readonly periodMs: number
@@ -26,8 +28,6 @@ export interface PodSpec {
   /** What the replicas speak: `h1` (HTTP/1.1) or `h2` (h2c with prior knowledge, probes included). */
   readonly protocol?: Protocol
 }
-
-export type Protocol = 'h1' | 'h2'
 
 export interface StrategySpec {
   readonly replicas: number

@@ -11,7 +11,8 @@
  */
 import { Pool } from 'undici'
 import { failureOf, type Outcome } from './accounting.js'
-import { clientLoops, type ClosedLoopOptions, type Load, type Target } from './http-client.js'
+import { clientLoops, type ClosedLoopOptions } from './client-loops.js'
+import type { Load, Target } from './target.js'
 
 /** undici's error codes in the kinds the report shows. */
 export function undiciFailureOf (err: Error & { code?: string }): Outcome {

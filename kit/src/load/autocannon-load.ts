@@ -10,7 +10,7 @@
  * times out, and makes the client reconnect after `Connection: close`.
  */
 import { failureOf, type Outcome, type Recorder } from './accounting.js'
-import type { Load, Target } from './http-client.js'
+import type { Load, Target } from './target.js'
 
 /** The part of autocannon's per-connection client the wrapper uses. */
 interface AutocannonClient {

@@ -7,10 +7,12 @@
  * window is wide enough. Inline SVG and CSS only, no script and nothing
  * fetched: the file opens from disk or from a CI artifact as it is.
  */
-import { BIN_MS, type FailureRecord } from './accounting.js'
-import type { PodEventType, TimelineEvent } from './events.js'
-import type { PodEndings } from './endings.js'
-import { describe, kinds, ms, type ReportFile } from './report.js'
+import type { PodEndings } from '../cluster/drain-report.js'
+import type { PodEventType, TimelineEvent } from '../cluster/events.js'
+import { BIN_MS, type FailureRecord } from '../load/accounting.js'
+import { describe } from './failure-groups.js'
+import type { ReportFile } from './json.js'
+import { describeBalancer, endpointErrorLines, kinds, ms } from './text.js'
 
 type Run = ReportFile['runs'][number]
 
@@ -278,8 +280,17 @@ function endingsTable (r: Run): string {
   const h2 = drained.some((p) => p.http2 !== undefined)
   const h2Head = h2 ? '<th>HTTP/2 sessions</th><th>told to go away (idle)</th><th>sessions cut</th><th>streams served in the drain</th>' : ''
   const h2Cells = (p: PodEndings): string => !h2 ? '' : p.http2 === undefined ? '<td>-</td><td>-</td><td>-</td><td>-</td>' : `${cell(p.http2.sessions)}<td>${p.http2.goaways} (${p.http2.idleClosed})</td>${cell(p.http2.forced)}${cell(p.http2.streamsServed)}`
-  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}${h2Cells(p)}</tr>`)
+  const counts = (p: PodEndings): string => p.drainReportProblem === undefined
+    ? `${cell(p.endings?.retired)}${cell(p.endings?.closedByClient)}${cell(p.endings?.idleClosed)}${cell(p.endings?.stalledClosed)}${cell(p.endings?.forced)}${cell(p.cut)}${h2Cells(p)}`
+    : `<td class="problem" colspan="${h2 ? 10 : 6}">${escape(p.drainReportProblem)}</td>`
+  const rows = drained.map((p) => `<tr><td>${escape(p.pod)}</td><td>${((p.goneAfterDeletionMs as number) / 1000).toFixed(1)} s</td>${counts(p)}</tr>`)
   return `<table class="endings"><tr><th>pod</th><th>gone after deletion</th><th>retired (Connection: close)</th><th>closed by client</th><th>idle-closed</th><th>stalled</th><th>cut</th><th>requests cut</th>${h2Head}</tr>${rows.join('')}</table>`
+}
+
+/** What a run's numbers cannot say: endpoint updates its balancer failed, pods whose drain report could not be read. */
+function runNotes (r: Run): string {
+  const notes = [...endpointErrorLines(r), ...r.pods.filter((p) => p.drainReportProblem !== undefined).map((p) => `pod ${p.pod}: ${p.drainReportProblem as string}`)]
+  return notes.length === 0 ? '' : `<ul class="notes problem">${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>`
 }
 
 function runSection (r: Run, endMs: number, underTest: string): string {
@@ -287,7 +298,8 @@ function runSection (r: Run, endMs: number, underTest: string): string {
   return [
     `<section class="run ${verdictClass}" data-scenario="${escape(r.scenario)}" data-label="${escape(r.label)}">`,
     `<h3>${escape(r.label)}${r.label === underTest ? ' <span class="tag">under test</span>' : ''}: ${r.dropped} dropped of ${r.counts.sent}</h3>`,
-    `<p class="cmd">${escape(r.command.join(' '))} via ${escape(r.proxy)}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
+    `<p class="cmd">${escape(r.command.join(' '))} via ${escape(r.proxy)}${r.balancer === undefined ? '' : ` · ${describeBalancer(r.balancer)}`}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
+    runNotes(r),
     runSvg(r, endMs),
     r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul class="groups">${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
     endingsTable(r),
@@ -327,7 +339,7 @@ svg.timeline text{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px
 svg.timeline .small{font-size:10px;fill:#475569}svg.timeline .tick{fill:#334155}
 svg.timeline .lane-name{font-weight:600;fill:#0f172a}svg.timeline .lane-note{font-size:10px;fill:#64748b}
 svg.timeline .rollout-label{fill:#334155}svg.timeline .grid{stroke:#e2e8f0}
-.groups{margin:.3em 0}
+.groups{margin:.3em 0}.problem{color:#b91c1c;font-weight:600}
 `
 
 export function htmlReport (report: ReportFile, underTest: string): string {

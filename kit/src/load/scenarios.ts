@@ -3,11 +3,13 @@
  * docs/load-test.md and the measurements behind them). Each runs for a whole
  * rolling update; sizes are per run and fit a 2-core machine.
  */
+import type { Protocol } from '../network/protocol.js'
 import { autocannonLoad } from './autocannon-load.js'
-import type { Protocol } from './cluster-spec.js'
 import { grpcStyle } from './h2-client.js'
-import { closedLoop, type Load, type Target } from './http-client.js'
+import { closedLoop } from './http-client.js'
+import { seededRandom } from './seeded-random.js'
 import { sseStreams } from './sse-client.js'
+import type { Load, Target } from './target.js'
 import { undiciLoop } from './undici-client.js'
 
 export interface Scenario {
@@ -102,4 +104,15 @@ export function selectScenarios (names: readonly string[]): Scenario[] {
     throw new TypeError(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.name).join(', ')}`)
   }
   return SCENARIOS.filter((s) => names.includes(s.name))
+}
+
+/**
+ * A scenario's scale and think-time source. Each run gets its own generator
+ * from the seed, so a scenario draws the same think times whatever ran
+ * before it (the service and the baseline alike). Only the think times
+ * repeat: the order in which the clients' timers fire and the pods' timing
+ * are still the machine's.
+ */
+export function loadShape (scale: number, seed: number | undefined): LoadShape {
+  return { scale, random: seed === undefined ? Math.random : seededRandom(seed) }
 }

@@ -6,33 +6,12 @@
  * changes arrive late: the caller applies them after the propagation delay.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { LOOPBACK } from './pod.js'
-
-export interface Endpoint {
-  readonly name: string
-  readonly port: number
-}
-
-export interface BalancerStats {
-  connections: number
-  /** Connections reset because no endpoint was known (kube-proxy rejects those). */
-  noEndpoint: number
-  /** Upstream connections that failed or were reset by the pod. */
-  upstreamErrors: number
-}
-
-/** What the load generators and the report need from either balancer. */
-export interface Balancer {
-  readonly port: number
-  readonly stats: BalancerStats
-  setEndpoints (endpoints: readonly Endpoint[]): void | Promise<void>
-  /** The pod a client connection (by its local port) was sent to, when known. */
-  podFor (clientPort: number | undefined): string | undefined
-  close (): Promise<void>
-}
+import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
+import { LOOPBACK } from './loopback.js'
 
 export class L4Balancer implements Balancer {
-  readonly stats: BalancerStats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
+  readonly endpointErrors: readonly string[] = []
+  readonly #stats = { connections: 0, noEndpoint: 0, upstreamErrors: 0 }
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   readonly #pinned = new Map<number, string>()
@@ -59,20 +38,24 @@ export class L4Balancer implements Balancer {
     this.#endpoints = [...endpoints]
   }
 
+  async stats (): Promise<BalancerStats> {
+    return { ...this.#stats }
+  }
+
   podFor (clientPort: number | undefined): string | undefined {
     return clientPort === undefined ? undefined : this.#pinned.get(clientPort)
   }
 
   #route (client: Socket): void {
-    this.stats.connections++
+    this.#stats.connections++
     const endpoint = this.#endpoints[this.#next++ % Math.max(this.#endpoints.length, 1)]
     if (endpoint === undefined) {
-      this.stats.noEndpoint++
+      this.#stats.noEndpoint++
       client.resetAndDestroy()
       return
     }
     this.#pinned.set(client.remotePort as number, endpoint.name)
-    const upstream = connect({ host: LOOPBACK, port: endpoint.port, allowHalfOpen: true })
+    const upstream = connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true })
     this.#sockets.add(client).add(upstream)
     // Half-closes pass through (pipe ends the other side); a reset on one side
     // becomes a reset on the other, as it would through NAT.
@@ -80,7 +63,7 @@ export class L4Balancer implements Balancer {
     upstream.pipe(client)
     client.on('error', () => { upstream.resetAndDestroy() })
     upstream.on('error', () => {
-      this.stats.upstreamErrors++
+      this.#stats.upstreamErrors++
       client.resetAndDestroy()
     })
     client.on('close', () => { this.#sockets.delete(client) })

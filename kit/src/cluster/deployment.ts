@@ -5,15 +5,18 @@
  * pods deleted only while at least replicas - maxUnavailable pods are
  * available (ready for minReadySeconds).
  */
-import { resolveStrategyCounts, type ClusterSpec } from './cluster-spec.js'
-import type { Balancer, Endpoint } from './balancer.js'
+import { resolveStrategyCounts, type ClusterSpec } from './spec.js'
+import type { Balancer, Endpoint } from '../network/balancer.js'
+import { LOOPBACK_NETWORK } from '../network/loopback.js'
+import type { PodAddress, PodNetwork } from '../network/pod-network.js'
 import type { ClusterEventLog } from './events.js'
-import { freePort, Pod } from './pod.js'
+import { Pod } from './pod.js'
 
 export class Cluster {
   readonly spec: ClusterSpec
   readonly timeline: ClusterEventLog
   readonly balancer: Balancer
+  readonly network: PodNetwork
   readonly pods: Pod[] = []
   readonly #readySince = new Map<Pod, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
@@ -22,10 +25,11 @@ export class Cluster {
   #serial = 0
   #closed = false
 
-  constructor (spec: ClusterSpec, timeline: ClusterEventLog, balancer: Balancer) {
+  constructor (spec: ClusterSpec, timeline: ClusterEventLog, balancer: Balancer, network: PodNetwork = LOOPBACK_NETWORK) {
     this.spec = spec
     this.timeline = timeline
     this.balancer = balancer
+    this.network = network
   }
 
   /** Pods not marked for deletion. */
@@ -41,7 +45,8 @@ export class Cluster {
 
   /** A pod changed: recompute the endpoints and let the balancer learn it late. */
   #changed (): void {
-    const endpoints = this.pods.filter((p) => p.ready && !p.terminating && !p.exited).map((p) => ({ name: p.name, port: p.port }))
+    // A ready pod has an address: readiness is what found it.
+    const endpoints: Endpoint[] = this.pods.filter((p) => p.ready && !p.terminating && !p.exited).map((p) => ({ name: p.name, ...p.address as PodAddress }))
     const names = new Set(endpoints.map((e) => e.name))
     const before = new Set(this.#known.map((e) => e.name))
     if (endpoints.length !== before.size || endpoints.some((e) => !before.has(e.name))) {
@@ -62,9 +67,9 @@ export class Cluster {
     return (this.pods.find((p) => p.name === name) as Pod).version
   }
 
-  async #createPod (version: string): Promise<Pod> {
-    const port = await freePort()
-    const pod = new Pod(`web-${version}-${++this.#serial}`, version, port, this.spec.pod, this.timeline, () => {
+  #createPod (version: string): Pod {
+    const name = `web-${version}-${++this.#serial}`
+    const pod = new Pod(name, version, this.spec.pod, this.network.place(name), this.timeline, () => {
       if (pod.ready) this.#readySince.set(pod, this.timeline.now())
       else this.#readySince.delete(pod)
       this.#changed()
@@ -86,12 +91,16 @@ export class Cluster {
     })
   }
 
-  /** Throws when a pod exited without being deleted (a crash). */
+  /** Throws when a pod exited without being deleted (a crash), or its network could not tell where it listens. */
   assertRunning (): void {
+    const lost = this.pods.find((p) => p.failure !== undefined)
+    if (lost !== undefined) throw new Error(`pod ${lost.name}: ${lost.failure as string}`)
     const crashed = this.pods.find((p) => p.exited && !p.terminating)
-    if (crashed !== undefined) {
-      throw new Error(`pod ${crashed.name} exited before it was deleted; its last output:\n${crashed.logTail}`)
-    }
+    if (crashed === undefined) return
+    // The usual reason one replica of several cannot bind: the service does not listen on $PORT.
+    const { env } = crashed.placement
+    const hint = /EADDRINUSE/.test(crashed.logTail) ? `\n(each replica is started with HOST=${env.HOST} PORT=${env.PORT} and must listen there: a service that listens on a fixed port cannot run as several replicas)` : ''
+    throw new Error(`pod ${crashed.name} exited before it was deleted; its last output:\n${crashed.logTail}${hint}`)
   }
 
   /**
@@ -112,7 +121,7 @@ export class Cluster {
       const available = live.filter((p) => this.#available(p, now)).length
       if (old.length === 0 && fresh.length === replicas && available === replicas) break
       const create = Math.min(replicas - fresh.length, replicas + surge - live.length)
-      for (let i = 0; i < create; i++) await this.#createPod(version)
+      for (let i = 0; i < create; i++) this.#createPod(version)
       // Unavailable old pods go first: deleting them costs no capacity.
       const byAvailability = [...old].sort((a, b) => Number(this.#available(a, now)) - Number(this.#available(b, now)))
       let budget = available - (replicas - unavailable)

@@ -14,7 +14,7 @@ import { connect, type ClientHttp2Session } from 'node:http2'
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failureOf, type Outcome } from './accounting.js'
-import type { Load, RequestSpec, Target } from './http-client.js'
+import type { Load, RequestSpec, Target } from './target.js'
 
 export interface H2LoadOptions {
   /** Sessions (channels) kept open at once. */

@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failureOf, type Outcome } from './accounting.js'
-import type { Load, Target } from './http-client.js'
+import type { Load, Target } from './target.js'
 
 /** Reconnect delay cap, so a huge hint cannot stall the run. */
 const MAX_RETRY_MS = 5000

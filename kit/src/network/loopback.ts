@@ -1,0 +1,22 @@
+/**
+ * The simulated cluster's network: everything on the loopback interface.
+ * Every pod gets HOST=127.0.0.1 and PORT=0, so the kernel picks its port when
+ * it binds (nothing can take the port between choosing and binding, as it
+ * could with a port the kit chose); the kit reads the port back from the
+ * pod's own listening sockets (listening-ports.ts), which needs nothing from
+ * the service but to listen on $PORT.
+ */
+import { listeningSockets } from './listening-ports.js'
+import type { PodAddress, PodNetwork } from './pod-network.js'
+
+export const LOOPBACK = '127.0.0.1'
+
+/** A socket bound to every address is reached on loopback. */
+const reachable = (host: string): string => host === '0.0.0.0' || host === '::' ? LOOPBACK : host
+
+export const LOOPBACK_NETWORK: PodNetwork = Object.freeze({
+  place: () => Object.freeze({
+    env: Object.freeze({ HOST: LOOPBACK, PORT: '0' }),
+    candidates: async (pid: number): Promise<PodAddress[]> => (await listeningSockets(pid)).map((s) => ({ host: reachable(s.host), port: s.port }))
+  })
+})

@@ -1,0 +1,26 @@
+/** The JSON report (`report.json`): every run, with its failures grouped, and the verdict. */
+import type { RunResult } from '../run/result.js'
+import { groupFailures, type FailureGroup } from './failure-groups.js'
+
+export interface ReportFile {
+  readonly generatedAt: string
+  readonly ok: boolean
+  readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number, readonly retried: number }>
+  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[] }>
+}
+
+/** The JSON report; `ok` is false when the service under test dropped anything or a run failed. */
+export function jsonReport (results: readonly RunResult[], underTest: string, now = new Date()): ReportFile {
+  return {
+    generatedAt: now.toISOString(),
+    ok: verdict(results, underTest),
+    summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped, retried: r.counts.retried })),
+    runs: results.map((r) => ({ ...r, throughput: dense(r.throughput), drops: dense(r.drops), failureGroups: groupFailures(r) }))
+  }
+}
+
+export function verdict (results: readonly RunResult[], underTest: string): boolean {
+  return results.every((r) => r.error === undefined && r.unsettled === 0 && (r.label !== underTest || r.dropped === 0))
+}
+
+const dense = (bins: readonly number[]): number[] => Array.from(bins, (n) => n ?? 0)
