@@ -98,7 +98,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   // a scrape costs the same however many requests there were.
   new Counter({
     name: 'zero_downtime_drain_requests_served_total',
-    help: 'Responses completed after the drain started',
+    help: 'HTTP/1.x responses and HTTP/2 streams answered in full after the drain started (a stream its client reset is not served)',
     registers,
     collect () {
       this.reset()
@@ -107,7 +107,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   })
   new Counter({
     name: 'zero_downtime_drain_connections_total',
-    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
+    help: 'HTTP/1.x connections and HTTP/2 sessions that ended during the drain, by outcome: retired (after a Connection: close response or a GOAWAY), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
     labelNames: ['outcome'],
     registers,
     collect () {
