@@ -63,6 +63,7 @@ t.test('HTTP/1.1: closeIdle before a drain does nothing; during one, an idle con
   t.teardown(() => { agent.destroy() })
   await new Promise<void>((resolve, reject) => { http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject) })
   t.equal(tracker.closeIdle(), undefined, 'no drain: nothing to close')
+  t.equal(tracker.idleClosing, 0)
   const [c] = [...tracker.connections()]
   await new Promise<void>((resolve) => { setImmediate(resolve) })
   t.equal(c!.state, 'idle')
