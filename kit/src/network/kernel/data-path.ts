@@ -79,7 +79,8 @@ export async function kernelSupport (path: string, isolations = ISOLATIONS): Pro
       await run('unshare', [...isolation.flags, '--', 'true'])
       return { ok: true, how: isolation.how, flags: isolation.flags }
     } catch (err) {
-      refusals.push(`${isolation.how}: ${(err as Error).message}`)
+      // One line: `auto` says why in one.
+      refusals.push(`${isolation.how}: ${(err as Error).message.replace(/\s+/g, ' ')}`)
     }
   }
   return { ok: false, missing: `cannot create network namespaces (${refusals.join('; ')}); it needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) or unprivileged user namespaces` }
