@@ -1,5 +1,5 @@
 // The kernel data path's Service with NodePort-style SNAT and several client
-// addresses; and a run whose isolated re-run is killed from inside ends
+// addresses; and a run whose isolation (unshare) is killed under it ends
 // with exit 1 and leaves nothing behind.
 import t from 'tap'
 import { KERNEL, leftovers, runMarker, waitFor } from './helpers/kernel.js'
@@ -17,14 +17,14 @@ t.test('SNAT to the node and three client addresses: the pods serve through the 
   t.ok(r?.pods.some((p) => p.goneAfterDeletionMs !== undefined), 'old pods deleted and gone')
 })
 
-t.test('the isolated re-run killed from inside: exit 1, no process, link or table left', async (t) => {
+t.test('unshare killed under a run: exit 1, no process, link or table left', async (t) => {
   const o = io()
   const running = rollout([...KERNEL, '--scenarios', 'idle-pool', '--out', await outDir(t)], o)
   const marker = runMarker(process.pid)
   t.ok((await waitFor(marker, 'loadtest-pod')).length > 0, 'a pod of the run was running')
-  // unshare carries the same command line; the re-run it forked is the younger process.
-  const inner = (await waitFor(marker, 'cli/index')).at(-1)
-  process.kill(inner as number, 'SIGKILL')
+  // unshare carries the re-run's command line and is the older of the two: its --kill-child takes the re-run down.
+  const [unshare] = await waitFor(marker, 'cli/index')
+  process.kill(unshare as number, 'SIGKILL')
   t.equal(await running, 1)
   t.same(await leftovers(process.pid), { processes: [], names: [] })
 })

@@ -131,9 +131,10 @@ export async function withDataPath (o: DataPathOptions, argv: readonly string[],
     }
   }
   if (!(NETWORKS as readonly string[]).includes(o.network)) throw new UsageError(`--network must be auto, kernel or userspace, got ${JSON.stringify(o.network)}`)
-  if (!Number.isInteger(o.clientAddresses) || o.clientAddresses < 1 || o.clientAddresses > MAX_CLIENT_ADDRESSES) throw new UsageError(`--client-addresses must be an integer from 1 to ${MAX_CLIENT_ADDRESSES}, got ${o.clientAddresses}`)
+  // An integer of at least 1 already (the flag's own parsing).
+  if (o.clientAddresses > MAX_CLIENT_ADDRESSES) throw new UsageError(`--client-addresses must be an integer from 1 to ${MAX_CLIENT_ADDRESSES}, got ${o.clientAddresses}`)
   if (o.network === 'userspace') return await refuseKernelFlags(o, body)
-  const support = await kernelSupport(process.env.PATH ?? '')
+  const support = await kernelSupport(String(process.env.PATH))
   if (!support.ok) {
     if (o.network === 'kernel') throw new UsageError(`--network kernel cannot run here: ${support.missing}. Use --network userspace (the kit's relay on loopback).`)
     io.stderr.write(`network: userspace, because the kernel path cannot run here: ${support.missing}\n`)
