@@ -72,6 +72,9 @@ t.test('a getter or a Proxy trap that throws: our TypeError naming the option', 
   await refused(t, { paths: new Proxy({ liveness: '/h' }, { get: boom }) }, 'FST_ZD_INVALID_OPTION', /option "paths.liveness" could not be read/, 'a Proxy whose get throws')
   await refused(t, { pressure: new Proxy({}, { getPrototypeOf: boom }) }, 'FST_ZD_INVALID_OPTION', /option "pressure" must be false or an object of load-shedding limits, got a Proxy$/, 'a Proxy whose getPrototypeOf throws')
   t.throws(() => pgCheck({ query: async () => {} }, { get critical () { return boom() } }), { code: 'FST_ZD_INVALID_OPTION', message: /option "pgCheck\(\) overrides.critical" could not be read/ })
+  // Not a Proxy itself, so the message looks at its prototype, and survives what that throws.
+  await refused(t, Object.create(new Proxy({}, { getOwnPropertyDescriptor: boom })), 'FST_ZD_INVALID_OPTION', /option "options" must be an object .*, got an object with a custom prototype$/, 'a prototype that is a Proxy whose getOwnPropertyDescriptor throws')
+  await refused(t, { paths: Object.create(Object.defineProperty({}, 'constructor', { get: boom })) }, 'FST_ZD_INVALID_OPTION', /option "paths" must be an object .*, got an object with a custom prototype$/, 'a prototype whose constructor getter throws')
 })
 
 t.test('not a plain object: refused, saying what it is', async (t) => {
