@@ -149,4 +149,7 @@ t.test('loggableError: an app error logged with its stack, scrubbed line by line
   const hostile = new Error('m')
   Object.defineProperty(hostile, 'name', { get () { throw new Error('getter') } })
   t.equal(loggableError(hostile).type, 'unknown', 'a throwing getter is survived')
+  const stackless = new TypeError('token=s3cret')
+  stackless.stack = undefined
+  t.same(loggableError(stackless), { type: 'TypeError', message: 'token=[redacted]' }, 'an error without a stack string: no stack, nothing made up')
 })
