@@ -14,7 +14,7 @@
  */
 import { types } from 'node:util'
 import { errorCodes } from './errors.js'
-import { describeError } from './scrub.js'
+import { describeError, scrub } from './scrub.js'
 
 /** Largest delay a Node.js timer accepts; longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
@@ -25,8 +25,14 @@ const NONE: ReadonlySet<string> = new Set()
 /** Longest piece of a user value (or key) quoted in a message. */
 const MAX_QUOTED = 80
 
+/**
+ * A user's key or value in a message, scrubbed: the TypeError ends up in a
+ * crash log, and a value given to the wrong option is as often a connection
+ * string (`checkIntervalMs: process.env.DATABASE_URL`) as a typo.
+ */
 function quote (text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
+  const clean = scrub(text)
+  return JSON.stringify(clean.length > MAX_QUOTED ? `${clean.slice(0, MAX_QUOTED)}…` : clean)
 }
 
 /** What kind of object `value` is, for a message; never runs a trap of `value` (a Proxy), never throws. */
