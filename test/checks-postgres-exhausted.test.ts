@@ -109,6 +109,23 @@ t.test('a client the app releases with an error is no answer from Postgres: the 
   await queued
 })
 
+t.test('a client released with an error frees its slot: with nobody waiting, the check runs its own query at once', async (t) => {
+  const pool = new pg.Pool({ connectionString: sharedUrls.database, max: 2 })
+  pool.on('error', () => {})
+  const held = [await pool.connect(), await pool.connect()]
+  t.teardown(async () => { for (const c of held) c.release(); await pool.end() })
+  const check = watched(pool, pgCheck(pool))
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { db: check.spec }, checkIntervalMs: 600_000, checkTimeoutMs: 60_000, pressure: false })
+  t.teardown(async () => { await app.close() })
+  const ready = app.ready()
+  await until(() => pool.listenerCount('release') > 0, 'the check waits on the pool', { intervalMs: 5 })
+  held.pop()?.release(new Error('connection broken'))
+  await ready
+  t.match(app.zeroDowntime.checks[0], { status: 'pass', output: undefined }, 'SELECT 1 on a new client, not a wait for the timeout')
+  t.equal(pool.listenerCount('remove'), 0, 'the check left no listener behind')
+})
+
 t.test('no unhandled rejections', async (t) => {
   t.same(unhandled, [])
 })
