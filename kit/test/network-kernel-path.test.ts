@@ -7,7 +7,7 @@ import t from 'tap'
 import { FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 import { rollout } from '../src/cli/rollout.js'
 import { ownNamespace, run } from '../src/network/kernel/commands.js'
-import { ISOLATIONS, kernelSupport } from '../src/network/kernel/data-path.js'
+import { ISOLATIONS, kernelSupport } from '../src/cli/network.js'
 import { KernelNode } from '../src/network/kernel/node.js'
 import { KernelService, newFlows, tableCounters } from '../src/network/kernel/service.js'
 

@@ -13,7 +13,7 @@ import {
 } from '../cluster/spec.js'
 import { SCENARIOS, selectScenarios, type Scenario } from '../load/scenarios.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
-import { withDataPath } from '../network/kernel/data-path.js'
+import { withDataPath } from './network.js'
 import { NginxBalancer } from '../network/nginx.js'
 import type { Protocol } from '../network/protocol.js'
 import { finish, prepareOut, type Io } from '../report/output.js'

@@ -1,6 +1,6 @@
 /**
  * The simulated node, built in the network namespace the run was started in
- * (see data-path.ts: a namespace of its own, under `unshare`), which is the
+ * (see cli/network.ts: a namespace of its own, under `unshare`), which is the
  * clients' namespace: the load generators run in this process. Around it:
  *
  * - the node's namespace, with the bridge the pods hang on, IP forwarding,

@@ -2,7 +2,7 @@
  * `rollout --network auto|kernel|userspace`: which data path carries the
  * traffic. `userspace` is the kit's relay on loopback; `kernel` is a node
  * built from network namespaces, a bridge and kube-proxy-style nftables
- * rules (node.ts, service.ts); `auto` takes the kernel path where it can run
+ * rules (network/kernel/); `auto` takes the kernel path where it can run
  * and says in one line why not where it cannot.
  *
  * The kernel path runs the whole command again under `unshare` with a
@@ -18,16 +18,16 @@ import { spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { UsageError } from '../../cli/command.js'
-import type { Io } from '../../report/output.js'
-import type { RunSpec } from '../../run/measured-run.js'
-import { HaproxyBalancer } from '../haproxy.js'
-import { NginxBalancer } from '../nginx.js'
-import type { Protocol } from '../protocol.js'
-import { MAX_CLIENT_ADDRESSES } from './addresses.js'
-import { run } from './commands.js'
-import { KernelNode } from './node.js'
-import { KernelService } from './service.js'
+import { HaproxyBalancer } from '../network/haproxy.js'
+import { MAX_CLIENT_ADDRESSES } from '../network/kernel/addresses.js'
+import { run } from '../network/kernel/commands.js'
+import { KernelNode } from '../network/kernel/node.js'
+import { KernelService } from '../network/kernel/service.js'
+import { NginxBalancer } from '../network/nginx.js'
+import type { Protocol } from '../network/protocol.js'
+import type { Io } from '../report/output.js'
+import type { RunSpec } from '../run/measured-run.js'
+import { UsageError } from './command.js'
 
 export const NETWORKS = ['auto', 'kernel', 'userspace'] as const
 export type NetworkChoice = typeof NETWORKS[number]
@@ -89,7 +89,7 @@ export async function kernelSupport (path: string, isolations = ISOLATIONS): Pro
 /** This command again, under `unshare`, its output passed through; resolves with its exit code. */
 async function runIsolated (support: Support & { ok: true }, argv: readonly string[], io: Io, runId: string): Promise<number> {
   // The same CLI, from source under tsx as from dist/: this module's own extension picks it.
-  const cli = fileURLToPath(new URL(`../../cli/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+  const cli = fileURLToPath(new URL(`./index${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', ...support.flags, '--', process.execPath, ...process.execArgv, cli, 'rollout', ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, [INSIDE_ENV]: runId }
