@@ -17,16 +17,15 @@ function kit (args: string[], cwd = root): { code: number | null, stdout: string
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-t.test('no command: the usage on stdout, exit 2; --help and -h: the same usage, exit 0', async (t) => {
+// Each case is a process start (a few seconds through tsx on a busy machine): as few as cover the entry point.
+t.test('no command: the usage on stdout, exit 2; --help: the same usage, exit 0', async (t) => {
   const none = kit([])
   t.equal(none.code, 2)
   t.match(none.stdout, /^usage: fastify-zero-downtime-kit <command> \[options\]\n\ncommands:\n {2}rollout {2}.+\n {2}check {4}.+\n {2}lint {5}.+\n\nRun a command with --help for its options\.\n$/)
   t.equal(none.stderr, '')
-  for (const flag of ['--help', '-h']) {
-    const help = kit([flag])
-    t.equal(help.code, 0, flag)
-    t.equal(help.stdout, none.stdout, `${flag} prints the usage`)
-  }
+  const help = kit(['--help'])
+  t.equal(help.code, 0)
+  t.equal(help.stdout, none.stdout, '--help prints the usage')
 })
 
 t.test('an unknown command: named on stderr with the usage, exit 2, nothing on stdout', async (t) => {
@@ -36,15 +35,11 @@ t.test('an unknown command: named on stderr with the usage, exit 2, nothing on s
   t.equal(r.stdout, '')
 })
 
-t.test('each command is reached through the entry point with the rest of the arguments', async (t) => {
-  for (const name of ['rollout', 'check', 'lint']) {
-    const r = kit([name, '--help'])
-    t.equal(r.code, 0, r.stderr)
-    t.match(r.stdout, new RegExp(`^usage: fastify-zero-downtime-kit ${name} `), `${name} --help`)
-  }
+t.test('a command is reached with the rest of the arguments, and its exit code is the process\'s', async (t) => {
   const bad = kit(['check', '--url'])
-  t.equal(bad.code, 2, 'a usage error of the command keeps its exit code')
-  t.match(bad.stderr, /^fastify-zero-downtime-kit check: Option '--url <value>' argument missing/)
+  t.equal(bad.code, 2, 'a usage error of the command')
+  t.match(bad.stderr, /^fastify-zero-downtime-kit check: Option '--url <value>' argument missing\n\nusage: fastify-zero-downtime-kit check /)
+  t.equal(bad.stdout, '')
 })
 
 t.test('a failure no command handles: exit 1, its stack and code on stderr', async (t) => {
