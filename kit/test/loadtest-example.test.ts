@@ -1,5 +1,6 @@
 // A short real rollout of the example service (examples/service) next to the
-// baseline: the service must drop nothing; the full matrix is `npm run rollout`.
+// baseline on the kit's relay (network-kernel-example.test.ts runs it on the
+// kernel data path): the service must drop nothing; the full matrix is `npm run rollout`.
 // Whether the baseline drops in one short run is a race (it may drop none), so
 // of the baseline only what is certain is asserted: it ran through the
 // rollout and every request it sent was counted and every drop grouped.
@@ -17,7 +18,7 @@ t.test('the example service drops nothing; the baseline runs through the same ro
   const stdout = new PassThrough()
   let text = ''
   stdout.on('data', (c: Buffer) => { text += c.toString() })
-  const code = await rollout(['--scenarios', 'hot-loop,slow', '--scale', '0.3', '--replicas', '2', '--prestop-seconds', '1.5',
+  const code = await rollout(['--network', 'userspace', '--scenarios', 'hot-loop,slow', '--scale', '0.3', '--replicas', '2', '--prestop-seconds', '1.5',
     '--propagation-seconds', '0.5', '--readiness-period-seconds', '0.3', '--steady-seconds', '0.5', '--out', out], { stdout, stderr: new PassThrough() })
   t.equal(code, 0, text)
   const r = await report(out)
