@@ -18,8 +18,11 @@ import type { Protocol } from '../network/protocol.js'
 import { finish, prepareOut, type Io } from '../report/output.js'
 import { progressPrinter } from '../report/progress.js'
 import { runScenario, type RunSpec } from '../run/measured-run.js'
+import { planRuns } from '../run/preflight.js'
+import { notRunLine } from '../report/text.js'
 import type { RunResult } from '../run/result.js'
 import { command, numberFlag, seconds, secondsFlag, seedFlag, UsageError, type CommandSpec, type Flags, type FlagValues } from './command.js'
+import { TRAFFIC_FLAGS, trafficOf } from './traffic-flags.js'
 
 /** The repository's example service: the default only where it exists (a clone of the repository). */
 export const EXAMPLE_SERVICE = 'examples/service/server.ts'
@@ -69,9 +72,13 @@ of the repository: ${DEFAULT_COMMAND}
     'readiness-success-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.successThreshold), help: 'successThreshold' },
     'propagation-seconds': { type: 'string', value: s, group: 'network', default: seconds(DEFAULT_PROPAGATION_MS), help: 'endpoint change -> balancer delay' },
     proxy: { type: 'string', value: 'l4|l7|nginx', group: 'network', default: 'l4', help: 'l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive\n(h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx\n(Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)' },
+    ...TRAFFIC_FLAGS,
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/rollout', help: 'report.json and report.html go here' }
   },
-  footer: 'exit code: 0 the service dropped nothing, 1 it dropped a request (or a run failed), 2 bad flags.'
+  footer: `Before any load, one replica answers each scenario's requests once: a scenario
+whose route is not there (404, 405, 501, no event stream) is not run, and listed.
+exit code: 0 the service dropped nothing, 1 it dropped a request (or a run failed),
+2 bad flags, 3 no scenario could run (none of their routes is there).`
 } as const satisfies CommandSpec<Flags>
 
 type RolloutFlags = FlagValues<typeof ROLLOUT.flags>
@@ -151,18 +158,19 @@ export async function rollout (argv: readonly string[], io: Io): Promise<number>
       : selectScenarios(f.scenarios.split(',').map((name) => name.trim()))
     const targets = [{ label: 'service', cluster: clusterSpec(f, serviceCommand(f.command, f.cwd ?? process.cwd(), protocol), proxy, protocol) }]
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: clusterSpec(f, f.baseline, proxy, protocol) })
-    const common = runCommon(f, proxy, protocol)
+    const traffic = await trafficOf(f)
+    const common = { ...runCommon(f, proxy, protocol), traffic }
     await prepareOut(f.out)
+    const plan = await planRuns(targets, scenarios, traffic, common.requestTimeoutMs)
+    for (const n of plan.notRun) io.stderr.write(`${notRunLine(n)}\n`)
     const printer = progressPrinter(io)
     const results: RunResult[] = []
-    for (const scenario of scenarios) {
-      for (const t of targets) {
-        const result = await runScenario({ ...common, scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
-        printer.done(result)
-        results.push(result)
-      }
+    for (const { scenario, target: t } of plan.runs) {
+      const result = await runScenario({ ...common, scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
+      printer.done(result)
+      results.push(result)
     }
-    return await finish(io, f.out, results, 'service')
+    return await finish(io, f.out, results, 'service', plan.notRun)
   })
 }
 
