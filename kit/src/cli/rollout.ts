@@ -55,7 +55,7 @@ of the repository: ${DEFAULT_COMMAND}
     scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's" },
     protocol: { type: 'string', value: 'h1|h2', group: 'load', default: 'h1', help: 'what the replicas speak: h2 = h2c with prior knowledge, h2 probes,\nHTTP2=1 in their env, the gRPC-style scenarios by default' },
     scale: { type: 'string', value: n, group: 'load', default: '1', help: "multiply every scenario's client count" },
-    seed: { type: 'string', value: n, group: 'load', help: 'draw the think times (idle-pool scenarios) from this seed, an integer\n>= 0: the same sequence on every run', shownDefault: 'Math.random' },
+    seed: { type: 'string', value: n, group: 'load', help: 'draw the think times (idle-pool scenarios) and the --requests mix\nfrom this seed, an integer >= 0: the same sequences on every run', shownDefault: 'Math.random' },
     'request-timeout-seconds': { type: 'string', value: s, group: 'load', default: '15', help: 'a request slower than this is a timeout' },
     'steady-seconds': { type: 'string', value: s, group: 'load', default: '1', help: 'traffic before the first and after the last rollout' },
     replicas: { type: 'string', value: n, group: 'Deployment (defaults: the reference manifest)', default: String(DEFAULT_STRATEGY.replicas), help: 'spec.replicas' },
