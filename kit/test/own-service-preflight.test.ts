@@ -131,3 +131,20 @@ t.test('over h2c: the h2 route, a refused stream and a session that never answer
   t.same((await preflight(address, grpc, at('/refuse'), 'service', 2000)).notRun, [], 'a refused stream is not a missing route')
   t.same((await preflight(address, grpc, at('/hang'), 'service', 200)).notRun, [], 'nor is a stream that never answers')
 })
+
+t.test('every scenario names the requests it will send and the flag that moves them', async (t) => {
+  const probes = Object.fromEntries(SCENARIOS.map((s) => [s.name, s.probes(DEFAULT_TRAFFIC).map((p) => `${p.via} ${p.request.method} ${p.request.path} (${p.advice.split(' ')[3] as string})`)]))
+  t.same(probes, {
+    'keep-alive': ['h1 GET / (--fast-path)'],
+    'hot-loop': ['h1 GET / (--fast-path)'],
+    slow: ['h1 GET /slow?ms=2000 (--slow-path)'],
+    post: ['h1 POST /echo (--post-path)'],
+    'idle-pool': ['h1 GET / (--fast-path)'],
+    'idle-pool-undici': ['h1 GET / (--fast-path)'],
+    sse: ['sse GET /events (--sse-path)'],
+    grpc: ['h2 GET / (--h2-path)'],
+    'grpc-slow': ['h2 GET /slow?ms=2000 (--slow-path)'],
+    'grpc-no-prestop': ['h2 GET / (--h2-path)'],
+    'no-prestop': ['h1 GET / (--fast-path)']
+  })
+})
