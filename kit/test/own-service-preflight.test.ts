@@ -32,7 +32,7 @@ t.test('the example routes all there: every scenario runs, each distinct request
     }
     res.end('ok')
   })
-  const h1Scenarios = SCENARIOS.filter((s) => s.protocol !== 'h2')
+  const h1Scenarios = SCENARIOS.filter((s) => s.protocol !== 'h2' && s.optIn !== true)
   const r = await preflight(address, h1Scenarios, DEFAULT_TRAFFIC, 'service', 2000)
   t.same(names(r.runnable), names(h1Scenarios))
   t.same(r.notRun, [])
@@ -143,6 +143,7 @@ t.test('every scenario names the requests it will send and the flag that moves t
     'idle-pool-undici': ['h1 GET / (--fast-path)'],
     sse: ['sse GET /events (--sse-path)'],
     grpc: ['h2 GET / (--h2-path)'],
+    websocket: ['ws GET /ws (--websocket-path)'],
     'grpc-slow': ['h2 GET /slow?ms=2000 (--slow-path)'],
     'grpc-no-prestop': ['h2 GET / (--h2-path)'],
     'no-prestop': ['h1 GET / (--fast-path)']

@@ -13,7 +13,7 @@ import { nextRequest, requestKind, type RequestSpec } from '../src/load/target.j
 import { DEFAULT_POST_BODY, DEFAULT_TRAFFIC, mixOr, type Traffic } from '../src/load/traffic.js'
 import { runPlan } from '../src/run/preflight.js'
 
-const FLAGS = { 'fast-path': '/', 'slow-path': '/slow?ms=2000', 'post-path': '/echo', 'post-content-type': 'application/json', 'sse-path': '/events', 'h2-path': '/' }
+const FLAGS = { 'fast-path': '/', 'slow-path': '/slow?ms=2000', 'post-path': '/echo', 'post-content-type': 'application/json', 'sse-path': '/events', 'h2-path': '/', 'websocket-path': '/ws' }
 
 t.test('requests files in YAML and JSON; an object body is sent as JSON', async (t) => {
   const dir = t.testdir({
@@ -75,7 +75,7 @@ t.test('request kinds: a name, else method and path', async (t) => {
 
 t.test('route flags: each path checked, the POST body read from its file', async (t) => {
   const dir = t.testdir({ 'order.xml': '<order/>' })
-  t.same(await trafficOf(FLAGS), { fast: DEFAULT_TRAFFIC.fast, slow: DEFAULT_TRAFFIC.slow, post: { ...DEFAULT_TRAFFIC.post, request: { ...DEFAULT_TRAFFIC.post.request, headers: { 'content-type': 'application/json' } } }, sse: DEFAULT_TRAFFIC.sse, h2: DEFAULT_TRAFFIC.h2 }, 'the defaults: the example service\'s routes')
+  t.same(await trafficOf(FLAGS), { fast: DEFAULT_TRAFFIC.fast, slow: DEFAULT_TRAFFIC.slow, post: { ...DEFAULT_TRAFFIC.post, request: { ...DEFAULT_TRAFFIC.post.request, headers: { 'content-type': 'application/json' } } }, sse: DEFAULT_TRAFFIC.sse, h2: DEFAULT_TRAFFIC.h2, websocket: DEFAULT_TRAFFIC.websocket }, 'the defaults: the example service\'s routes')
   const own = await trafficOf({ ...FLAGS, 'slow-path': '/reports', 'post-path': '/orders', 'post-body': join(dir, 'order.xml'), 'post-content-type': 'application/xml' })
   t.same(own.slow.request, { method: 'GET', path: '/reports' })
   t.same(own.post.request, { method: 'POST', path: '/orders', headers: { 'content-type': 'application/xml' }, body: '<order/>' })

@@ -154,7 +154,7 @@ export async function rollout (argv: readonly string[], io: Io): Promise<number>
   return await command(ROLLOUT, io, argv, async (f) => {
     const { proxy, protocol } = proxyAndProtocol(f)
     const scenarios: readonly Scenario[] = f.scenarios === undefined
-      ? SCENARIOS.filter((x) => (x.protocol ?? 'h1') === protocol)
+      ? SCENARIOS.filter((x) => (x.protocol ?? 'h1') === protocol && x.optIn !== true)
       : selectScenarios(f.scenarios.split(',').map((name) => name.trim()))
     const targets = [{ label: 'service', cluster: clusterSpec(f, serviceCommand(f.command, f.cwd ?? process.cwd(), protocol), proxy, protocol) }]
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: clusterSpec(f, f.baseline, proxy, protocol) })

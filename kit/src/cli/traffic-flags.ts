@@ -20,6 +20,7 @@ export const TRAFFIC_FLAGS = {
   'post-content-type': { type: 'string', value: '<type>', group, default: 'application/json', help: "the post scenario's content-type" },
   'sse-path': { type: 'string', value: path, group, default: route(DEFAULT_TRAFFIC.sse), help: 'a Server-Sent Events stream: sse' },
   'h2-path': { type: 'string', value: path, group, default: route(DEFAULT_TRAFFIC.h2), help: 'a quick request over h2c: grpc, grpc-no-prestop' },
+  'websocket-path': { type: 'string', value: path, group, default: route(DEFAULT_TRAFFIC.websocket), help: 'a WebSocket endpoint: websocket (only when named in --scenarios)' },
   requests: { type: 'string', value: '<file>', group, help: 'a JSON or YAML list of requests (method, path, headers, body, weight,\nname) the closed-loop scenarios draw from instead of the fast route\n(hot-loop, idle-pool*, no-prestop; grpc* over h2); drops are counted\nper request', shownDefault: 'none' }
 } as const satisfies Record<string, Flag>
 
@@ -42,7 +43,7 @@ async function postBody (file: string | undefined): Promise<string> {
 
 /** The Traffic the flags describe: each route checked, the files read. */
 export async function trafficOf (f: TrafficFlagValues): Promise<Traffic> {
-  const get = (name: 'fast' | 'slow' | 'sse' | 'h2'): Route => Object.freeze({
+  const get = (name: 'fast' | 'slow' | 'sse' | 'h2' | 'websocket'): Route => Object.freeze({
     flag: `--${name}-path`,
     request: Object.freeze({ method: 'GET', path: pathFlag(`${name}-path`, f[`${name}-path`]) })
   })
@@ -51,5 +52,5 @@ export async function trafficOf (f: TrafficFlagValues): Promise<Traffic> {
     request: Object.freeze({ method: 'POST', path: pathFlag('post-path', f['post-path']), headers: Object.freeze({ 'content-type': f['post-content-type'] }), body: await postBody(f['post-body']) })
   })
   const mix = f.requests === undefined ? {} : { mix: await readRequestsFile(f.requests), mixFile: f.requests }
-  return Object.freeze({ fast: get('fast'), slow: get('slow'), post, sse: get('sse'), h2: get('h2'), ...mix })
+  return Object.freeze({ fast: get('fast'), slow: get('slow'), post, sse: get('sse'), h2: get('h2'), websocket: get('websocket'), ...mix })
 }

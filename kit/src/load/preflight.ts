@@ -2,10 +2,11 @@
  * The preflight: before any load, each request a scenario will send is tried
  * once against one replica (or, under `check`, the URL). A route that is not
  * there (404, 405, 501, an SSE request answered with anything but an event
- * stream) would make every request of the scenario a "drop" that says nothing
+ * stream, a WebSocket upgrade answered with anything but 101) would make every request of the scenario a "drop" that says nothing
  * about the rollout: such a scenario is not run, and the report says why.
  * Any other answer, an error or a timeout included, is the run's to count.
  */
+import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { connect } from 'node:http2'
 import { formatAddress, type PodAddress } from '../network/pod-network.js'
@@ -35,21 +36,35 @@ const isEventStream = (contentType: string | undefined): boolean => /^text\/even
 function absence (probe: Probe, status: number, contentType: string | undefined): string | undefined {
   const kind = requestKind(probe.request)
   if (ABSENT.has(status)) return `${kind} answered ${status}`
+  // An upgrade that was accepted never gets here ('upgrade', not 'response').
+  if (probe.via === 'ws') return `${kind} answered ${status}, not 101: the WebSocket upgrade was refused`
   if (probe.via !== 'sse') return undefined
   if (status !== 200) return `${kind} answered ${status}, not an event stream`
   return isEventStream(contentType) ? undefined : `${kind} answered ${contentType ?? 'no content-type'}, not text/event-stream`
 }
 
+/** What a probe adds to its request to be taken as an event stream or a WebSocket upgrade. */
+const VIA_HEADERS: Readonly<Record<Probe['via'], Readonly<Record<string, string>>>> = {
+  h1: {},
+  h2: {},
+  sse: { accept: 'text/event-stream' },
+  ws: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') }
+}
+
 /** One HTTP/1.1 request, ended as soon as its status line is in (an event stream never ends). */
 async function tryH1 (address: PodAddress, probe: Probe, timeoutMs: number): Promise<string | undefined> {
   const { method, path, body } = probe.request
-  const headers = { ...requestHeaders(probe.request), ...(probe.via === 'sse' ? { accept: 'text/event-stream' } : {}) }
+  const headers = { ...requestHeaders(probe.request), ...VIA_HEADERS[probe.via] }
   return await new Promise((resolve) => {
     const req = request({ host: address.host, port: address.port, method, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       resolve(absence(probe, res.statusCode as number, res.headers['content-type']))
       // Ending early aborts the response: nothing more is read from it.
       res.on('error', () => {})
       req.destroy()
+    })
+    req.on('upgrade', (_res, socket) => {
+      resolve(undefined)
+      socket.destroy()
     })
     req.on('timeout', () => { req.destroy() })
     req.on('error', () => { resolve(undefined) })

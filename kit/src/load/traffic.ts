@@ -28,6 +28,8 @@ export interface Traffic {
   readonly sse: Route
   /** The gRPC-style HTTP/2 streams. */
   readonly h2: Route
+  /** A WebSocket endpoint (its upgrade request). */
+  readonly websocket: Route
   /** A requests file's mix: the closed-loop scenarios draw from it instead of the fast route. */
   readonly mix?: readonly WeightedRequest[]
   /** The file the mix came from, for the preflight's advice. */
@@ -42,7 +44,8 @@ export const DEFAULT_TRAFFIC: Traffic = Object.freeze({
   slow: Object.freeze({ request: Object.freeze({ method: 'GET', path: '/slow?ms=2000' }), flag: '--slow-path' }),
   post: Object.freeze({ request: Object.freeze({ method: 'POST', path: '/echo', body: DEFAULT_POST_BODY }), flag: '--post-path' }),
   sse: Object.freeze({ request: Object.freeze({ method: 'GET', path: '/events' }), flag: '--sse-path' }),
-  h2: Object.freeze({ request: Object.freeze({ method: 'GET', path: '/' }), flag: '--h2-path' })
+  h2: Object.freeze({ request: Object.freeze({ method: 'GET', path: '/' }), flag: '--h2-path' }),
+  websocket: Object.freeze({ request: Object.freeze({ method: 'GET', path: '/ws' }), flag: '--websocket-path' })
 })
 
 /**

@@ -22,7 +22,7 @@ export interface PreflightTarget {
   readonly cluster: ClusterSpec
 }
 
-/** Resolves with the pod's address once it is ready; undefined when it exited, got lost or took too long. */
+/** Resolves with the pod's address once it is ready; undefined when it exited or took too long (a pod whose network cannot tell where it listens never gets ready). */
 async function readyAddress (pod: Pod, changes: EventTarget, readyMs: number): Promise<PodAddress | undefined> {
   return await new Promise((resolve) => {
     const finish = (): void => {
@@ -31,7 +31,7 @@ async function readyAddress (pod: Pod, changes: EventTarget, readyMs: number): P
       resolve(pod.ready ? pod.address : undefined)
     }
     const check = (): void => {
-      if (pod.ready || pod.exited || pod.failure !== undefined) finish()
+      if (pod.ready || pod.exited) finish()
     }
     const timer = setTimeout(finish, readyMs).unref()
     changes.addEventListener('change', check)
