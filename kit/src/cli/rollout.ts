@@ -52,7 +52,7 @@ of the repository: ${DEFAULT_COMMAND}
     'no-baseline': { type: 'boolean', group: 'service', default: false, help: 'skip the baseline' },
     cwd: { type: 'string', value: '<dir>', group: 'service', help: 'working directory of the replicas', shownDefault: 'the current one' },
     env: { type: 'string', value: 'KEY=VALUE', group: 'service', multiple: true, help: 'extra environment for every replica (repeatable)' },
-    scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's" },
+    scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's but websocket" },
     protocol: { type: 'string', value: 'h1|h2', group: 'load', default: 'h1', help: 'what the replicas speak: h2 = h2c with prior knowledge, h2 probes,\nHTTP2=1 in their env, the gRPC-style scenarios by default' },
     scale: { type: 'string', value: n, group: 'load', default: '1', help: "multiply every scenario's client count" },
     seed: { type: 'string', value: n, group: 'load', help: 'draw the think times (idle-pool scenarios) and the --requests mix\nfrom this seed, an integer >= 0: the same sequences on every run', shownDefault: 'Math.random' },
