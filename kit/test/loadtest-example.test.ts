@@ -8,6 +8,10 @@ import t from 'tap'
 import { outDir, report } from './helpers/loadtest.js'
 import { rollout } from '../src/cli/rollout.js'
 
+// Several real rollouts one after another: minutes on a shared, busy machine (over
+// 120 s, the runner's budget per file, at load average 30), whatever the test asserts.
+t.setTimeout(300_000)
+
 t.test('the example service drops nothing; the baseline runs through the same rollout, every request counted, in one run', async (t) => {
   const out = await outDir(t)
   const stdout = new PassThrough()

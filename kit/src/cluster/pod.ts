@@ -99,7 +99,8 @@ export class Pod {
     let partial = ''
     this.#child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n')
-      partial = lines.pop() ?? ''
+      // split() always returns at least one element: the text after the last newline.
+      partial = lines.pop() as string
       if (partial.length > MAX_LINE) partial = ''
       for (const line of lines) this.drainReport = stoppedReport(line) ?? this.drainReport
     })
