@@ -23,6 +23,10 @@ import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
 const ONLY_ROOT = ['--env', 'FIXTURE_ROUTES=GET /']
 
+// Several real rollouts and checks: on the shared 2-core machine more than
+// the suite's 120 s per file, like the other load-test files.
+t.setTimeout(300_000)
+
 t.test('a service with only GET /: hot-loop runs at 0 dropped, the others are listed as not run', async (t) => {
   const out = await outDir(t)
   const o = io(false)
