@@ -24,7 +24,7 @@ export interface RunResult {
   readonly proxy: string
   readonly durationMs: number
   readonly counts: Counts
-  /** Sent, 2xx and dropped per request kind (`GET /`, a requests file's names); absent in reports of older kits. */
+  /** Sent, 2xx and dropped per request kind (`GET /`, a requests file's names); every measured run has it. */
   readonly byRequest?: Readonly<Record<string, RequestCounts>>
   readonly dropped: number
   /** Sent minus settled: must be 0, or the accounting itself is broken. */
