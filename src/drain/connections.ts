@@ -26,8 +26,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../scrub.js'
-import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
+import { IdleClosePolicy, type IdleSocket } from './idle-policy.js'
 import { isHttp1Socket } from './http2-sessions.js'
+import {
+  DRAIN_REASON,
+  type ConnectionState, type CutRequest, type IdleClose, type TrackedConnection, type TransportCounts, type TransportEndings, type TransportEvents, type TransportTracker
+} from './transport.js'
+
+export type { CutRequest } from './transport.js'
 
 interface Exchange {
   readonly req: IncomingMessage
@@ -35,6 +41,8 @@ interface Exchange {
   readonly startedAt: number
   /** What Node made of the request (its `Connection` header, HTTP version) before the drain changed it. */
   readonly keepAlive: boolean
+  /** Its response is the connection's last: it must say `Connection: close`, whatever the route set. */
+  closes: boolean
 }
 
 interface Pipelined {
@@ -42,9 +50,11 @@ interface Pipelined {
   readonly res: ServerResponse
 }
 
-/** Exported for the idle policy's type only: its fields are the tracker's. */
-export interface Connection {
+/** One HTTP/1.x connection; its fields are the tracker's, its `state` is what others read. */
+export interface Connection extends TrackedConnection {
   readonly socket: Socket
+  /** Why it was told to leave (`retire`), if it was. */
+  retiredFor: string | undefined
   readonly exchanges: Set<Exchange>
   /** Epoch ms since which no request is in flight (connection time at first). */
   idleSince: number
@@ -66,23 +76,7 @@ export interface Connection {
   partialSince: number | undefined
 }
 
-/** A request that was still in flight when the drain had to cut it. */
-export interface CutRequest {
-  readonly method: string
-  readonly url: string
-  /**
-   * Since it arrived; for a request already in flight when the drain started,
-   * since the drain started (0 when cut before any drain).
-   */
-  readonly ageMs: number
-}
-
-export interface ConnectionCounts {
-  /** Open connections. */
-  readonly connections: number
-  /** Requests in flight (WebSockets count as one request each). */
-  readonly inFlight: number
-}
+export type ConnectionCounts = TransportCounts
 
 export interface ConnectionStats {
   /** Responses completed after the drain started. */
@@ -115,19 +109,69 @@ function endsConnection (res: ServerResponse): boolean {
   return (res as ServerResponse & { _last?: boolean })._last === true
 }
 
+type HeaderArgs = Parameters<ServerResponse['writeHead']>
+
+/** `headers` without any `Connection` entry (object, or flat array of names and values): a copy when it had one (the caller's own is left alone), else itself. */
+function withoutConnection (headers: unknown): unknown {
+  const isConnection = (name: unknown): boolean => typeof name === 'string' && name.toLowerCase() === 'connection'
+  if (Array.isArray(headers)) {
+    const flat: unknown[] = []
+    for (let i = 0; i < headers.length; i += 2) if (!isConnection(headers[i])) flat.push(headers[i], headers[i + 1])
+    return flat.length === headers.length ? headers : flat
+  }
+  if (typeof headers !== 'object' || headers === null) return headers
+  const names = Object.keys(headers)
+  return names.some(isConnection) ? Object.fromEntries(Object.entries(headers).filter(([name]) => !isConnection(name))) : headers
+}
+
+/**
+ * Node takes a `Connection` header the app set as the app's decision: a
+ * route's own `Connection: keep-alive` (reply.header, setHeader, writeHead)
+ * turns `shouldKeepAlive` back on and the drain's close is lost, so the
+ * connection stays open until the idle close. On the response that ends its
+ * connection, the app's `Connection` header becomes `Connection: close` as
+ * the headers go out.
+ */
+function enforceClose (exchange: Exchange): void {
+  const { res } = exchange
+  const writeHead = res.writeHead
+  res.writeHead = function (this: ServerResponse, ...args: HeaderArgs) {
+    if (exchange.closes) {
+      // writeHead(statusCode, [statusMessage], [headers]): the headers, if any, come last.
+      const last = args.length - 1
+      const stripped = last > 0 ? withoutConnection(args[last]) : args[0]
+      if (this.hasHeader('connection') || stripped !== args[last]) {
+        args[last] = stripped as never
+        // Said, not just done: removing the header would close the socket
+        // without telling the client, which might send on it meanwhile.
+        this.setHeader('Connection', 'close')
+      }
+    }
+    return writeHead.apply(this, args)
+  } as ServerResponse['writeHead']
+}
+
 function cutRequest (req: IncomingMessage, ageMs: number): CutRequest {
   // URLs may carry tokens (`/reset?token=...`): scrubbed like every output.
   return { method: String(req.method), url: scrub(String(req.url)), ageMs }
 }
 
 /** Both trackers' events: `change` after a connection (session) closes or a request (stream) completes. */
-export interface TrackerEvents {
-  change: []
+export type TrackerEvents = TransportEvents
+
+function stateOf (c: Connection): ConnectionState {
+  if (c.idleClosing) return 'closing'
+  if (c.retiredFor !== undefined) return 'retiring'
+  return c.exchanges.size > 0 || c.upgraded || responseInFlight(c.socket) !== undefined ? 'busy' : 'idle'
 }
 
-export class ConnectionTracker extends EventEmitter<TrackerEvents> {
+export class ConnectionTracker extends EventEmitter<TrackerEvents> implements TransportTracker<Connection> {
+  readonly kind = 'http1'
   readonly #connections = new Map<Socket, Connection>()
   readonly #now: () => number
+  readonly #retiredBy: Record<string, number> = {}
+  #policy: IdleClosePolicy<Connection> | undefined
+  #idleCloseMs = 0
   #retiring = false
   /** Epoch ms of the drain start (0 before): idle clocks never start earlier. */
   #retiringSince = 0
@@ -156,13 +200,13 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       // An HTTP/2 stream through Node's compatibility API: not a connection.
       if (req.httpVersionMajor !== 1) return
-      if (this.#retiring) {
-        this.#watch(this.#track(req.socket), req, res)
+      const c = this.#track(req.socket)
+      if (c.retiredFor !== undefined) {
+        this.#watch(c, req, res)
         return
       }
       // Pipelined (its response is queued behind the one in flight): rare, and
       // the drain could not find it through the socket when it starts.
-      const c = this.#track(req.socket)
       if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
       // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
       c.lastUse = ++this.#uses
@@ -188,6 +232,33 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     return this.#discarded
   }
 
+  get endings (): TransportEndings {
+    const { servedDuringDrain, ...rest } = this.stats
+    return { served: servedDuringDrain, ...rest }
+  }
+
+  get retiredBy (): Readonly<Record<string, number>> {
+    return { ...this.#retiredBy }
+  }
+
+  connections (): Iterable<Connection> {
+    return this.#connections.values()
+  }
+
+  /**
+   * Tells one connection to leave after its response in flight, or after its
+   * next one when idle (closing an idle socket would race its client).
+   */
+  retire (c: Connection, reason: string): boolean {
+    if (this.#connections.get(c.socket) !== c || c.retiredFor !== undefined) return false
+    c.retiredFor = reason
+    this.#retiredBy[reason] = (this.#retiredBy[reason] ?? 0) + 1
+    // The request in flight at this instant, and those pipelined behind it, in the order read.
+    for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
+    c.pipelined = []
+    return true
+  }
+
   get stats (): ConnectionStats {
     return {
       servedDuringDrain: this.#servedDuringDrain,
@@ -200,15 +271,20 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   }
 
   /** From now on every response carries `Connection: close`, including those in flight whose headers are not sent yet. */
-  startRetiring (): void {
+  startRetiring ({ idleCloseMs, spacingMs }: IdleClose): void {
     this.#retiring = true
     this.#retiringSince = this.#now()
+    this.#idleCloseMs = idleCloseMs
+    this.#policy = new IdleClosePolicy<Connection>({ idleCloseMs, spacingMs }, this.#now)
     for (const c of this.#connections.values()) {
-      // The request in flight on each connection at drain start, and those pipelined behind it, in the order read.
-      for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
-      c.pipelined = []
+      this.retire(c, DRAIN_REASON)
       c.bytesReadWhenIdle = c.socket.bytesRead
     }
+  }
+
+  /** Half-closed connections still waiting for their client's close (the idle policy's). */
+  get idleClosing (): number {
+    return this.#policy?.closing ?? 0
   }
 
   /**
@@ -220,7 +296,10 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
    * client sends its headers in milliseconds. Returns the milliseconds until
    * the policy or a partial request needs another look, or undefined.
    */
-  closeIdle (policy: IdleClosePolicy<Connection>, idleCloseMs: number): number | undefined {
+  closeIdle (): number | undefined {
+    const policy = this.#policy
+    if (policy === undefined) return undefined
+    const idleCloseMs = this.#idleCloseMs
     const now = this.#now()
     let next: number | undefined
     const idle = new Map<Connection, IdleSocket>()
@@ -275,11 +354,17 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   #track (socket: Socket): Connection {
     const existing = this.#connections.get(socket)
     if (existing !== undefined) return existing
+    const now = this.#now()
     const c: Connection = {
-      socket, exchanges: new Set(), idleSince: this.#now(), lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
-      closeAnnounced: false, idleClosing: false, partialSince: undefined
+      socket, exchanges: new Set(), idleSince: now, lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
+      closeAnnounced: false, idleClosing: false, partialSince: undefined, retiredFor: undefined,
+      openedAt: now,
+      remoteAddress: socket.remoteAddress ?? '',
+      get state () { return stateOf(c) }
     }
     this.#connections.set(socket, c)
+    // Accepted during the drain: it leaves after its first response.
+    if (this.#retiring) this.retire(c, DRAIN_REASON)
     socket.once('close', () => {
       // Still listed: it ended on its own (after a Connection: close response,
       // its client closed it, or its client answered the drain's idle close),
@@ -315,7 +400,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
 
   /** Follows one request from the drain on: it is in flight until its response closes. */
   #watch (c: Connection, req: IncomingMessage, res: ServerResponse): void {
-    const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive }
+    const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive, closes: false }
     c.lastUse = ++this.#uses
     // The client reaching into its pool: the idle close of this address holds meanwhile.
     this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
@@ -331,12 +416,20 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     // Only the request read last announces the close: announced on an earlier
     // one, Node would end the socket before answering those read after it.
     const previous = c.tail
-    if (previous !== undefined && !previous.res.headersSent) previous.res.shouldKeepAlive = previous.keepAlive
+    if (previous !== undefined && !previous.res.headersSent) {
+      previous.res.shouldKeepAlive = previous.keepAlive
+      previous.closes = false
+    }
     c.tail = exchange
     c.exchanges.add(exchange)
-    if (!res.headersSent) res.shouldKeepAlive = false
+    if (!res.headersSent) {
+      res.shouldKeepAlive = false
+      exchange.closes = true
+      enforceClose(exchange)
+    }
     res.once('finish', () => {
-      this.#servedDuringDrain++
+      // Outside the drain (a connection retired by age): no drain to count for.
+      if (this.#retiring) this.#servedDuringDrain++
       if (endsConnection(res)) {
         c.closeAnnounced = true
         this.#ending(c, exchange)
