@@ -4,10 +4,16 @@
 // GOAWAY), so every stream it received is answered and the process exits
 // after its last stream instead of at the deadline.
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import http2 from 'node:http2'
 import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { resolveDrainConfig } from '../src/drain/drain-options.js'
+import { Http2SessionTracker } from '../src/drain/http2-sessions.js'
 import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
 import { checkPromptEnd } from './helpers/drain-log.js'
@@ -230,4 +236,29 @@ t.test('an idle session is told to go away after idleCloseMs; the deadline cuts 
   t.match(cut.requests, [{ method: 'GET', url: '/slow?ms=60000' }], 'names the stream it cut')
   t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: false, http2: { sessions: 2, streamsServed: 0, goaways: 2, idleClosed: 1, forced: 1 } }, 'the one stream was cut, not served')
   busy.destroy()
+})
+
+t.test('h2 over TLS: a response larger than the TLS socket\'s write buffer arrives whole through the drain\'s transport', async (t) => {
+  const files = tlsFiles(t.testdir())
+  const server = http2.createSecureServer({ key: readFileSync(files.TLS_KEY!), cert: readFileSync(files.TLS_CERT!) })
+  const tracker = new Http2SessionTracker(server)
+  // 4 MiB: the session's writes fill the TLS socket's queue (16 KiB) and must
+  // wait for its 'drain', as they would on the native socket.
+  const body = Buffer.alloc(4 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz')
+  server.on('stream', (stream) => { stream.respond({ ':status': 200 }); stream.end(body) })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const session = http2.connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, { rejectUnauthorized: false })
+  t.teardown(() => { session.destroy() })
+  const req = session.request({ ':path': '/' })
+  const hash = createHash('sha256')
+  let length = 0
+  for await (const chunk of req) {
+    hash.update(chunk as Buffer)
+    length += (chunk as Buffer).length
+  }
+  t.equal(tracker.counts.connections, 1, 'through the tracked session')
+  t.equal(length, body.length, 'every byte')
+  t.equal(hash.digest('hex'), createHash('sha256').update(body).digest('hex'), 'in order')
 })
