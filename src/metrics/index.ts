@@ -11,7 +11,6 @@
  * connection outcomes), never a check's error text: an error can quote a
  * connection string, and labels end up in every dashboard and alert.
  */
-import { RETIRE_REASONS, type RetirementCounts } from '../connection-age/max-age.js'
 import type { DrainProgress } from '../drain/index.js'
 import { errorCodes } from '../errors.js'
 import type { CheckResult } from '../health/types.js'
@@ -23,7 +22,6 @@ export interface MetricSources {
   readonly lifecycle: () => LifecycleState
   readonly checks: () => readonly CheckResult[]
   readonly drain: () => DrainProgress | undefined
-  readonly retirements: () => RetirementCounts
   readonly shed: () => number
 }
 
@@ -36,7 +34,6 @@ export const METRIC_NAMES = Object.freeze([
   'zero_downtime_drain_connections_total',
   'zero_downtime_drain_requests_cut_total',
   'zero_downtime_drain_duration_seconds',
-  'zero_downtime_connections_retired_total',
   'zero_downtime_shed_requests_total'
 ] as const)
 
@@ -101,7 +98,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   // a scrape costs the same however many requests there were.
   new Counter({
     name: 'zero_downtime_drain_requests_served_total',
-    help: 'Responses completed after the drain started',
+    help: 'HTTP/1.x responses and HTTP/2 streams answered in full after the drain started (a stream its client reset is not served)',
     registers,
     collect () {
       this.reset()
@@ -110,7 +107,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   })
   new Counter({
     name: 'zero_downtime_drain_connections_total',
-    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
+    help: 'HTTP/1.x connections and HTTP/2 sessions that ended during the drain, by outcome: retired (after a Connection: close response or a GOAWAY), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
     labelNames: ['outcome'],
     registers,
     collect () {
@@ -134,17 +131,6 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
     registers,
     collect () {
       this.set((sources.drain()?.durationMs ?? 0) / 1000)
-    }
-  })
-  new Counter({
-    name: 'zero_downtime_connections_retired_total',
-    help: 'HTTP/1.x connections and HTTP/2 sessions retired while the pod served, by reason: max_age (older than connectionMaxAgeMs: Connection: close on the next response, or GOAWAY); max_age_grace_cut (HTTP/2 sessions whose streams outlived connectionMaxAgeGraceMs, destroyed)',
-    labelNames: ['reason'],
-    registers,
-    collect () {
-      const counts = sources.retirements()
-      this.reset()
-      for (const reason of RETIRE_REASONS) this.inc({ reason }, counts[reason])
     }
   })
   new Counter({

@@ -20,24 +20,22 @@
  * handler that runs before Fastify's own (see `installDrain`).
  */
 import { Server as NetServer } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import type { ConnectionMaxAge, RetirementCounts } from '../connection-age/max-age.js'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { describeError } from '../scrub.js'
 import { logWritten } from '../log-written.js'
 import type { Lifecycle } from '../lifecycle.js'
 import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './drain-options.js'
-import { ConnectionTracker, type Connection, type ConnectionStats, type CutRequest } from './connections.js'
+import type { ConnectionMaxAge } from '../connection-age/max-age.js'
+import { ConnectionTracker, type ConnectionStats } from './connections.js'
 import { Http2SessionTracker, type Http2Stats } from './http2-sessions.js'
-import { IdleClosePolicy } from './idle-policy.js'
 import { advertiseKeepAlive } from './keep-alive-hint.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
+import { cutAll, runHttpDrain } from './run.js'
 import { Timeline } from './timeline.js'
-
-/** How often the timeline reports what is left while connections retire. */
-const PROGRESS_INTERVAL_MS = 1000
+import type { CutRequest, TransportEndings, TransportTracker } from './transport.js'
 
 export interface DrainRunOptions {
   /** Overrides the configured drain delay for this run (an uncaught error drains with 0). */
@@ -61,6 +59,7 @@ export interface DrainReport {
   readonly reason: string
   /** From drain start to stopped. */
   readonly durationMs: number
+  /** HTTP/1.x responses and HTTP/2 streams answered in full after the drain started. */
   readonly servedDuringDrain: number
   readonly connections: Omit<ConnectionStats, 'servedDuringDrain'>
   /**
@@ -70,8 +69,8 @@ export interface DrainReport {
   readonly cut: readonly CutRequest[]
   /** HTTP/2 sessions and streams (all zero on an HTTP/1.1-only server); `connections` counts HTTP/1.x only. */
   readonly http2: Http2Stats
-  /** HTTP/1.x connections and HTTP/2 sessions retired while the pod served (since it started), by reason. */
-  readonly retiredByReason: RetirementCounts
+  /** Connections (sessions) told to leave, per reason: `drain`, or a caller's own (`retire(connection, reason)`), since the server started. */
+  readonly retiredBy: Readonly<Record<string, number>>
   readonly cleanup: readonly CleanupResult[]
 }
 
@@ -95,12 +94,14 @@ export interface DrainController {
   announce (reason: string, options: DrainRunOptions): void
   /** Counts of the drain so far, read when metrics are scraped; undefined before a drain starts. */
   progress (): DrainProgress | undefined
-  /** Connections and sessions retired while serving, by reason (both protocols), read when metrics are scraped. */
-  retirements (): RetirementCounts
+  /** Connections (sessions) told to leave per reason since the server started, read when metrics are scraped. */
+  retiredBy (): Readonly<Record<string, number>>
+  /** The transports the drain retires (HTTP/1.x, HTTP/2), for code that retires connections of its own. */
+  readonly trackers: readonly TransportTracker[]
   readonly config: DrainConfig
 }
 
-/** The drain's counts while it runs (the report's, before there is one). */
+/** The drain's counts while it runs (the report's, before there is one): HTTP/1.x connections and HTTP/2 sessions together. */
 export interface DrainProgress extends ConnectionStats {
   /** Since drain start; frozen at the report's value once stopped. */
   readonly durationMs: number
@@ -122,14 +123,21 @@ interface CloseQueue {
   onClose: (fn: () => Promise<unknown>) => unknown
 }
 
-/** `maxAge`: connections retire by age while the pod serves, through the same trackers (connection-age/max-age.ts). */
-export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, maxAge?: ConnectionMaxAge): DrainController {
-  const tracker = new ConnectionTracker(app.server, Date.now, maxAge)
+/**
+ * `clock`: every timer and duration of the drain (tests pass a fake one);
+ * `maxAge`: connections retire by age while the pod serves, through the same
+ * trackers' `retire` (connection-age/max-age.ts), on the same clock.
+ */
+export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock = SYSTEM_CLOCK, maxAge?: ConnectionMaxAge): DrainController {
+  const http1: ConnectionTracker = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge?.onUse((c, reason) => http1.retire(c, reason)))
   advertiseKeepAlive(app.server, config.idleCloseMs)
-  const h2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport, maxAge })
-  const retirements = (): RetirementCounts => ({ max_age: tracker.retirements.max_age + h2.retirements.max_age, max_age_grace_cut: h2.retirements.max_age_grace_cut })
-  /** Open connections and requests of both protocols, for the timeline. */
-  const counts = (): Record<string, number> => ({ ...tracker.counts, ...h2.counts })
+  const http2: Http2SessionTracker = new Http2SessionTracker(app.server, {
+    tlsTransport: config.http2TlsTransport,
+    clock,
+    pingTimeoutMs: config.idleCloseSpacingMs,
+    onUse: maxAge?.onUse((s, reason) => http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
+  })
+  const trackers: readonly TransportTracker[] = [http1, http2]
   const goAway = new GoAwayRegistry(app.log)
   const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
   const cutNow = new AbortController()
@@ -189,117 +197,62 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
 
   function cutRemaining (t: Timeline, why: string): void {
     if (cutNow.signal.aborted) return
-    const requests = [...tracker.cut(), ...h2.cut()]
+    const requests = cutAll(trackers)
     cut.push(...requests)
-    t.error('cut', `${why}: cut ${tracker.stats.forced} connection(s) and ${h2.stats.forced} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
-      reason: why, forced: tracker.stats.forced, forcedSessions: h2.stats.forced, requests
+    const forced = http1.endings.forced
+    const forcedSessions = http2.endings.forced
+    t.error('cut', `${why}: cut ${forced} connection(s) and ${forcedSessions} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
+      reason: why, forced, forcedSessions, requests
     })
     cutNow.abort()
   }
 
-  /** Resolves once no connection is left, closing those that stay idle; or when the deadline cut them. */
-  function httpDrained (t: Timeline, idleCloseMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let idleTimer: NodeJS.Timeout | undefined
-      let idleClosing = false
-      const policy = new IdleClosePolicy<Connection>({ idleCloseMs, spacingMs: config.idleCloseSpacingMs })
-      const progress = setTimeout(() => {
-        t.info('progress', 'connections left', counts())
-        progress.refresh()
-      }, PROGRESS_INTERVAL_MS).unref()
-      const done = (): void => {
-        clearTimeout(idleTimer)
-        clearTimeout(progress)
-        tracker.off('change', changed)
-        h2.off('change', changed)
-        cutNow.signal.removeEventListener('abort', done)
-        resolve()
-      }
-      const closeIdle = (): void => {
-        clearTimeout(idleTimer)
-        idleTimer = undefined
-        const { stalledClosed } = tracker.stats
-        const beforeSessions = h2.stats.idleClosed
-        const nextConnection = tracker.closeIdle(policy, idleCloseMs)
-        const nextSession = h2.closeIdle(idleCloseMs)
-        const nextDueMs = nextConnection === undefined || nextSession === undefined ? nextConnection ?? nextSession : Math.min(nextConnection, nextSession)
-        const stalled = tracker.stats.stalledClosed - stalledClosed
-        // Once, not per connection: they close one at a time per client address.
-        if (!idleClosing && policy.closing + tracker.stats.idleClosed > 0) {
-          idleClosing = true
-          t.info('idle-closed', `closing connections idle for ${idleCloseMs} ms, one at a time per client address`, counts())
-        }
-        if (stalled > 0) t.info('idle-closed', `closed ${stalled} connection(s) whose request headers stayed incomplete for ${idleCloseMs} ms`, { stalled })
-        const sessions = h2.stats.idleClosed - beforeSessions
-        if (sessions > 0) t.info('idle-closed', `sent GOAWAY to ${sessions} HTTP/2 session(s) idle for ${idleCloseMs} ms`, { sessions })
-        if (nextDueMs !== undefined) idleTimer = setTimeout(closeIdle, nextDueMs).unref()
-      }
-      function changed (): void {
-        if (tracker.counts.connections === 0 && h2.counts.sessions === 0) done()
-        // A closed connection may be the client's answer to an idle close the
-        // next one of its address waits for: look again at once.
-        else closeIdle()
-      }
-      tracker.on('change', changed)
-      h2.on('change', changed)
-      cutNow.signal.addEventListener('abort', done)
-      if (cutNow.signal.aborted) done()
-      else changed()
-    })
-  }
-
   async function runHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
-    const t = timeline = new Timeline(app.log)
-    // A pod that never was ready was never an endpoint: nothing to wait for.
-    const delayMs = options.delayMs ?? (lifecycle.state === 'ready' ? config.delayMs : 0)
-    const idleCloseMs = options.idleCloseMs ?? config.idleCloseMs
-    lifecycle.advance('draining')
-    t.info('signal', `drain started: ${reason}`, {
-      reason, delayMs, idleCloseMs, deadlineMs: config.httpDeadlineMs
+    const t = timeline = new Timeline(app.log, clock)
+    await runHttpDrain({
+      trackers,
+      clock,
+      timeline: t,
+      readinessOff: () => { lifecycle.advance('draining') },
+      goAway: () => goAway.fire(),
+      stopConsumers: () => { cleanup.startConsumers() },
+      closeListener: () => {
+        lifecycle.advance('closing')
+        // net.Server's close stops accepting without http.Server's
+        // closeIdleConnections(): closing idle keep-alive sockets races clients.
+        if (app.server.listening) NetServer.prototype.close.call(app.server)
+      },
+      cutSignal: cutNow.signal,
+      cutRemaining: (why) => { cutRemaining(t, why) },
+      httpDeadlineMs: config.httpDeadlineMs
+    }, {
+      reason,
+      // A pod that never was ready was never an endpoint: nothing to wait for.
+      delayMs: options.delayMs ?? (lifecycle.state === 'ready' ? config.delayMs : 0),
+      idleCloseMs: options.idleCloseMs ?? config.idleCloseMs,
+      spacingMs: config.idleCloseSpacingMs
     })
-    tracker.startRetiring()
-    h2.startRetiring()
-    const goAways = goAway.fire()
-    t.info('readiness-off', 'readiness answers 503; every response now carries Connection: close, every HTTP/2 session gets GOAWAY', {
-      ...counts(), goAways
-    })
-    cleanup.startConsumers()
-    const deadline = setTimeout(() => {
-      cutRemaining(t, `hard deadline ${config.httpDeadlineMs} ms after drain start`)
-    }, config.httpDeadlineMs).unref()
-
-    // Ref'ed: the delay is part of the drain, which must run to its end even
-    // when nothing else holds the event loop.
-    await sleep(delayMs, undefined, { signal: cutNow.signal }).catch(() => {})
-    t.info('delay-over', 'drain delay over', counts())
-    lifecycle.advance('closing')
-    // net.Server's close stops accepting without http.Server's
-    // closeIdleConnections(): closing idle keep-alive sockets races clients.
-    if (app.server.listening) NetServer.prototype.close.call(app.server)
-    t.info('listener-closed', 'listener closed: no new connections; keep-alive connections retire after their next response', counts())
-    await httpDrained(t, idleCloseMs)
-    clearTimeout(deadline)
-    t.info('http-drained', 'HTTP drained: no connection left', { ...tracker.stats, http2: h2.stats })
     return { t, reason }
   }
 
   /** `cleanupResults`: the dependencies' outcomes, empty when app.close() failed before closing them. */
   function finish ({ t, reason }: HttpRun, closeFailed: boolean, cleanupResults: readonly CleanupResult[]): DrainReport {
-    const { discarded } = tracker
+    const discarded = trackers.flatMap((tr) => tr.discarded)
     if (discarded.length > 0) {
       t.error('cut', `${discarded.length} pipelined request(s) read after their connection's last response could not be answered`, { reason: 'pipelined after Connection: close', requests: discarded })
       cut.push(...discarded)
     }
-    const { servedDuringDrain, ...connections } = tracker.stats
+    const { servedDuringDrain, ...connections } = http1.stats
+    const endings = totalEndings(trackers)
     const result: DrainReport = Object.freeze({
-      clean: cut.length === 0 && connections.forced === 0 && h2.stats.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
+      clean: cut.length === 0 && endings.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
       reason,
       durationMs: t.elapsedMs,
-      servedDuringDrain,
+      servedDuringDrain: endings.served,
       connections,
       cut,
-      http2: h2.stats,
-      retiredByReason: retirements(),
+      http2: http2.stats,
+      retiredBy: retiredBy(trackers),
       cleanup: cleanupResults
     })
     finalDurationMs = result.durationMs
@@ -327,17 +280,38 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
     onGoAway: (fn) => goAway.on(fn),
     addCleanup: (phase, name, fn, timeoutMs) => { cleanup.add(phase, name, fn, timeoutMs) },
     abort (reason) {
-      cutRemaining(timeline ??= new Timeline(app.log), reason)
+      cutRemaining(timeline ??= new Timeline(app.log, clock), reason)
     },
     announce (reason, options) {
       announced ??= { reason, options }
     },
     progress () {
       if (http === undefined || timeline === undefined) return undefined
-      return { ...tracker.stats, durationMs: finalDurationMs ?? timeline.elapsedMs, cut: cut.length }
+      const { served, ...endings } = totalEndings(trackers)
+      return { servedDuringDrain: served, ...endings, durationMs: finalDurationMs ?? timeline.elapsedMs, cut: cut.length }
     },
-    retirements,
+    retiredBy: () => retiredBy(trackers),
+    trackers,
     config
   }
   return controller
+}
+
+/** Every transport's endings, added up. */
+function totalEndings (trackers: readonly TransportTracker[]): TransportEndings {
+  const total = { served: 0, retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }
+  for (const tracker of trackers) {
+    const e = tracker.endings
+    for (const key of Object.keys(total) as Array<keyof TransportEndings>) total[key] += e[key]
+  }
+  return total
+}
+
+/** Connections told to leave per reason, every transport added up. */
+function retiredBy (trackers: readonly TransportTracker[]): Record<string, number> {
+  const total: Record<string, number> = {}
+  for (const tracker of trackers) {
+    for (const [reason, n] of Object.entries(tracker.retiredBy)) total[reason] = (total[reason] ?? 0) + n
+  }
+  return total
 }
