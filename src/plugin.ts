@@ -178,12 +178,15 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
 
   const drain = installDrain(app, lifecycle, config.drain, SYSTEM_CLOCK, new ConnectionMaxAge(config.connectionAge, SYSTEM_CLOCK))
   if (config.metrics !== false) {
-    await installMetrics(config.metrics, {
+    const releaseMetrics = await installMetrics(config.metrics, {
       lifecycle: () => lifecycle.state,
       checks: () => runner.results,
       drain: () => drain.progress(),
+      retired: () => drain.retiredBy(),
       shed: pressure.shed
     })
+    // Once closed, another app (per-test, an in-process restart) may take the registry over.
+    app.addHook('onClose', async () => { releaseMetrics() })
   }
 
   const events = new EventEmitter()

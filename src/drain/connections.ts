@@ -303,8 +303,9 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     const cut: CutRequest[] = []
     for (const c of this.#connections.values()) {
       for (const { req, startedAt } of c.exchanges) cut.push(cutRequest(req, now - startedAt))
-      // Cut before the drain started (an abort): nothing is watched yet.
-      if (!this.#retiring) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
+      // Cut before the drain started (an abort): nothing is watched yet, unless
+      // it was retired (for its age): then its exchanges above are all of them.
+      if (!this.#retiring && c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
       this.#forced++
       this.#close(c)
     }

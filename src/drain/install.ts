@@ -17,7 +17,8 @@
  * first: `drain()` (listen(), the plugin's own SIGTERM owner) runs the HTTP
  * drain and then calls `app.close()`; an `app.close()` called by someone else
  * (close-with-grace, fastify-cli, a test) runs the HTTP drain from a close
- * handler that runs before Fastify's own (see `installDrain`).
+ * handler that runs before Fastify's own (see `installDrain`). The HTTP steps
+ * are run.ts's; this file owns the entries, the hooks and the report.
  */
 import { Server as NetServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
@@ -29,13 +30,16 @@ import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
 import type { DrainConfig } from './drain-options.js'
 import type { ConnectionMaxAge } from '../connection-age/max-age.js'
-import { ConnectionTracker, type ConnectionStats } from './connections.js'
-import { Http2SessionTracker, type Http2Stats } from './http2-sessions.js'
+import { ConnectionTracker } from './connections.js'
+import { Http2SessionTracker } from './http2-sessions.js'
 import { advertiseKeepAlive } from './keep-alive-hint.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
+import { buildReport, drainProgress, retiredBy, type DrainProgress, type DrainReport } from './report.js'
 import { cutAll, runHttpDrain } from './run.js'
 import { Timeline } from './timeline.js'
-import type { CutRequest, TransportEndings, TransportTracker } from './transport.js'
+import type { CutRequest, TransportTracker } from './transport.js'
+
+export type { DrainProgress, DrainReport } from './report.js'
 
 export interface DrainRunOptions {
   /** Overrides the configured drain delay for this run (an uncaught error drains with 0). */
@@ -53,29 +57,8 @@ export interface DrainRunOptions {
  */
 export const PROMPT_DRAIN: Readonly<DrainRunOptions> = Object.freeze({ delayMs: 0, idleCloseMs: 0 })
 
-export interface DrainReport {
-  /** True when nothing had to be cut at the deadline and every cleanup succeeded. */
-  readonly clean: boolean
-  readonly reason: string
-  /** From drain start to stopped. */
-  readonly durationMs: number
-  /** HTTP/1.x responses and HTTP/2 streams answered in full after the drain started. */
-  readonly servedDuringDrain: number
-  readonly connections: Omit<ConnectionStats, 'servedDuringDrain'>
-  /**
-   * Requests still in flight when the deadline (or a second signal) cut them,
-   * and pipelined ones read after their connection's last response (never answered).
-   */
-  readonly cut: readonly CutRequest[]
-  /** HTTP/2 sessions and streams (all zero on an HTTP/1.1-only server); `connections` counts HTTP/1.x only. */
-  readonly http2: Http2Stats
-  /** Connections (sessions) told to leave, per reason: `drain`, or a caller's own (`retire(connection, reason)`), since the server started. */
-  readonly retiredBy: Readonly<Record<string, number>>
-  readonly cleanup: readonly CleanupResult[]
-}
-
 export interface DrainController {
-  /** Runs the whole drain once; later calls return the same promise. Never rejects (a bad `delayMs` throws a TypeError). */
+  /** Runs the whole drain once; later calls return the same promise. Never rejects (a bad option throws a TypeError). */
   drain (reason?: string, options?: DrainRunOptions): Promise<DrainReport>
   /**
    * Called at drain start so SSE streams / WebSockets can tell clients to
@@ -101,14 +84,6 @@ export interface DrainController {
   readonly config: DrainConfig
 }
 
-/** The drain's counts while it runs (the report's, before there is one): HTTP/1.x connections and HTTP/2 sessions together. */
-export interface DrainProgress extends ConnectionStats {
-  /** Since drain start; frozen at the report's value once stopped. */
-  readonly durationMs: number
-  /** Requests cut so far (see `DrainReport.cut`). */
-  readonly cut: number
-}
-
 interface HttpRun {
   readonly t: Timeline
   readonly reason: string
@@ -129,45 +104,89 @@ interface CloseQueue {
  * trackers' `retire` (connection-age/max-age.ts), on the same clock.
  */
 export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock = SYSTEM_CLOCK, maxAge?: ConnectionMaxAge): DrainController {
-  const http1: ConnectionTracker = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge?.onUse((c, reason) => http1.retire(c, reason)))
-  advertiseKeepAlive(app.server, config.idleCloseMs)
-  const http2: Http2SessionTracker = new Http2SessionTracker(app.server, {
-    tlsTransport: config.http2TlsTransport,
-    clock,
-    pingTimeoutMs: config.idleCloseSpacingMs,
-    onUse: maxAge?.onUse((s, reason) => http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
-  })
-  const trackers: readonly TransportTracker[] = [http1, http2]
-  const goAway = new GoAwayRegistry(app.log)
-  const cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
-  const cutNow = new AbortController()
-  const cut: CutRequest[] = []
-  let http: Promise<HttpRun> | undefined
-  let dependencies: Promise<readonly CleanupResult[]> | undefined
-  let report: Promise<DrainReport> | undefined
-  let announced: { reason: string, options: DrainRunOptions } | undefined
-  let timeline: Timeline | undefined
-  let finalDurationMs: number | undefined
+  return new Drain(app, lifecycle, config, clock, maxAge)
+}
 
-  /** The HTTP part of the drain, once, whichever entry comes first. */
-  function drainHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
-    http ??= runHttp(reason, options)
-    return http
+class Drain implements DrainController {
+  readonly config: DrainConfig
+  readonly trackers: readonly TransportTracker[]
+  readonly #app: FastifyInstance
+  readonly #lifecycle: Lifecycle
+  readonly #clock: Clock
+  readonly #http1: ConnectionTracker
+  readonly #http2: Http2SessionTracker
+  readonly #goAway: GoAwayRegistry
+  readonly #cleanup: CleanupRegistry
+  readonly #cutNow = new AbortController()
+  readonly #cut: CutRequest[] = []
+  /** Each step once, whichever entry reaches it first. */
+  #http: Promise<HttpRun> | undefined
+  #dependencies: Promise<readonly CleanupResult[]> | undefined
+  #report: Promise<DrainReport> | undefined
+  #announced: { reason: string, options: DrainRunOptions } | undefined
+  #timeline: Timeline | undefined
+  #finalDurationMs: number | undefined
+
+  constructor (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock, maxAge: ConnectionMaxAge | undefined) {
+    this.config = config
+    this.#app = app
+    this.#lifecycle = lifecycle
+    this.#clock = clock
+    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge?.onUse((c, reason) => this.#http1.retire(c, reason)))
+    advertiseKeepAlive(app.server, config.idleCloseMs)
+    this.#http2 = new Http2SessionTracker(app.server, {
+      tlsTransport: config.http2TlsTransport,
+      clock,
+      pingTimeoutMs: config.idleCloseSpacingMs,
+      onUse: maxAge?.onUse((s, reason) => this.#http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
+    })
+    this.trackers = [this.#http1, this.#http2]
+    this.#goAway = new GoAwayRegistry(app.log)
+    this.#cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)
+    this.#hookIntoClose()
   }
 
-  function drainForClose (): Promise<HttpRun> {
-    return drainHttp(announced?.reason ?? 'app.close() called', announced?.options ?? PROMPT_DRAIN)
-  }
-
-  /** After HTTP has drained: the dependencies, in phase order, once; resolves with their outcomes. */
-  function closeDependencies (): Promise<readonly CleanupResult[]> {
-    dependencies ??= (async () => {
-      lifecycle.advance('closing')
-      const results = await cleanup.runAfterHttp(config.cleanupTimeoutMs)
-      lifecycle.advance('stopped')
-      return results
+  // Arrow properties: the plugin's handle hands these out unbound (`app.zeroDowntime.drain`).
+  readonly drain = (reason = 'drain() called', options: DrainRunOptions = {}): Promise<DrainReport> => {
+    // Thrown, not a rejection: a delay past a timer's limit would fire at once.
+    durationMs(options.delayMs, 'drain() option "delayMs"', true)
+    this.#report ??= (async () => {
+      const run = await this.#drainHttp(reason, options)
+      let closeFailed = false
+      try {
+        await this.#app.close()
+      } catch (err) {
+        closeFailed = true
+        run.t.error('close-error', 'app.close() failed', { error: describeError(err) })
+      }
+      return this.#finish(run, closeFailed, await (this.#dependencies ?? []))
     })()
-    return dependencies
+    return this.#report
+  }
+
+  readonly onGoAway = (fn: GoAwayListener): () => void => {
+    return this.#goAway.on(fn)
+  }
+
+  readonly addCleanup = (phase: CleanupPhase, name: string, fn: () => unknown, timeoutMs?: number): void => {
+    this.#cleanup.add(phase, name, fn, timeoutMs)
+  }
+
+  readonly abort = (reason: string): void => {
+    this.#cutRemaining(this.#timeline ??= new Timeline(this.#app.log, this.#clock), reason)
+  }
+
+  readonly announce = (reason: string, options: DrainRunOptions): void => {
+    this.#announced ??= { reason, options }
+  }
+
+  readonly progress = (): DrainProgress | undefined => {
+    if (this.#http === undefined || this.#timeline === undefined) return undefined
+    return drainProgress(this.trackers, this.#finalDurationMs ?? this.#timeline.elapsedMs, this.#cut.length)
+  }
+
+  readonly retiredBy = (): Readonly<Record<string, number>> => {
+    return retiredBy(this.trackers)
   }
 
   // An app.close() someone else calls drains HTTP before Fastify's own close
@@ -177,141 +196,99 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
   // abandoned, and Fastify goes on closing idle sockets and running onClose
   // hooks while requests are in flight). The preClose hook only matters for
   // an app closed before it was ever ready: nothing listens then.
-  app.addHook('onReady', async () => { (app as unknown as CloseQueue).onClose(drainForClose) })
-  // Resolving with a value would be taken as the hook's error.
-  app.addHook('preClose', async () => { await drainForClose() })
-  // After Fastify's close handler: HTTP is drained, the listener closed.
-  app.addHook('onClose', async () => {
-    // The dependencies close after the last connection, whichever close
-    // handler ran first: awaited here rather than assumed from avvio's order.
-    const run = await drainForClose()
-    const results = await closeDependencies()
-    // When app.close() was the entry, nothing else completes the report; and
-    // whoever called app.close() may exit right after it: the timeline's end
-    // is written first.
-    if (report === undefined) {
-      report = Promise.resolve(finish(run, false, results))
-      await logWritten(app.log)
-    }
-  })
-
-  function cutRemaining (t: Timeline, why: string): void {
-    if (cutNow.signal.aborted) return
-    const requests = cutAll(trackers)
-    cut.push(...requests)
-    const forced = http1.endings.forced
-    const forcedSessions = http2.endings.forced
-    t.error('cut', `${why}: cut ${forced} connection(s) and ${forcedSessions} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
-      reason: why, forced, forcedSessions, requests
+  #hookIntoClose (): void {
+    const app = this.#app
+    const drainForClose = (): Promise<HttpRun> =>
+      this.#drainHttp(this.#announced?.reason ?? 'app.close() called', this.#announced?.options ?? PROMPT_DRAIN)
+    app.addHook('onReady', async () => { (app as unknown as CloseQueue).onClose(drainForClose) })
+    // Resolving with a value would be taken as the hook's error.
+    app.addHook('preClose', async () => { await drainForClose() })
+    // After Fastify's close handler: HTTP is drained, the listener closed.
+    app.addHook('onClose', async () => {
+      // The dependencies close after the last connection, whichever close
+      // handler ran first: awaited here rather than assumed from avvio's order.
+      const run = await drainForClose()
+      const results = await this.#closeDependencies()
+      // When app.close() was the entry, nothing else completes the report; and
+      // whoever called app.close() may exit right after it: the timeline's end
+      // is written first.
+      if (this.#report === undefined) {
+        this.#report = Promise.resolve(this.#finish(run, false, results))
+        await logWritten(app.log)
+      }
     })
-    cutNow.abort()
   }
 
-  async function runHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
-    const t = timeline = new Timeline(app.log, clock)
+  /** The HTTP part of the drain, once, whichever entry comes first. */
+  #drainHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
+    this.#http ??= this.#runHttp(reason, options)
+    return this.#http
+  }
+
+  async #runHttp (reason: string, options: DrainRunOptions): Promise<HttpRun> {
+    const t = this.#timeline = new Timeline(this.#app.log, this.#clock)
+    const { config, trackers } = this
     await runHttpDrain({
       trackers,
-      clock,
+      clock: this.#clock,
       timeline: t,
-      readinessOff: () => { lifecycle.advance('draining') },
-      goAway: () => goAway.fire(),
-      stopConsumers: () => { cleanup.startConsumers() },
+      readinessOff: () => { this.#lifecycle.advance('draining') },
+      goAway: () => this.#goAway.fire(),
+      stopConsumers: () => { this.#cleanup.startConsumers() },
       closeListener: () => {
-        lifecycle.advance('closing')
+        this.#lifecycle.advance('closing')
         // net.Server's close stops accepting without http.Server's
         // closeIdleConnections(): closing idle keep-alive sockets races clients.
-        if (app.server.listening) NetServer.prototype.close.call(app.server)
+        if (this.#app.server.listening) NetServer.prototype.close.call(this.#app.server)
       },
-      cutSignal: cutNow.signal,
-      cutRemaining: (why) => { cutRemaining(t, why) },
+      cutSignal: this.#cutNow.signal,
+      cutRemaining: (why) => { this.#cutRemaining(t, why) },
       httpDeadlineMs: config.httpDeadlineMs
     }, {
       reason,
       // A pod that never was ready was never an endpoint: nothing to wait for.
-      delayMs: options.delayMs ?? (lifecycle.state === 'ready' ? config.delayMs : 0),
+      delayMs: options.delayMs ?? (this.#lifecycle.state === 'ready' ? config.delayMs : 0),
       idleCloseMs: options.idleCloseMs ?? config.idleCloseMs,
       spacingMs: config.idleCloseSpacingMs
     })
     return { t, reason }
   }
 
-  /** `cleanupResults`: the dependencies' outcomes, empty when app.close() failed before closing them. */
-  function finish ({ t, reason }: HttpRun, closeFailed: boolean, cleanupResults: readonly CleanupResult[]): DrainReport {
-    const discarded = trackers.flatMap((tr) => tr.discarded)
+  /** After HTTP has drained: the dependencies, in phase order, once; resolves with their outcomes. */
+  #closeDependencies (): Promise<readonly CleanupResult[]> {
+    this.#dependencies ??= (async () => {
+      this.#lifecycle.advance('closing')
+      const results = await this.#cleanup.runAfterHttp(this.config.cleanupTimeoutMs)
+      this.#lifecycle.advance('stopped')
+      return results
+    })()
+    return this.#dependencies
+  }
+
+  #cutRemaining (t: Timeline, why: string): void {
+    if (this.#cutNow.signal.aborted) return
+    const requests = cutAll(this.trackers)
+    this.#cut.push(...requests)
+    const forced = this.#http1.endings.forced
+    const forcedSessions = this.#http2.endings.forced
+    t.error('cut', `${why}: cut ${forced} connection(s) and ${forcedSessions} HTTP/2 session(s) with ${requests.length} request(s) in flight`, {
+      reason: why, forced, forcedSessions, requests
+    })
+    this.#cutNow.abort()
+  }
+
+  /** `cleanup`: the dependencies' outcomes, empty when app.close() failed before closing them. */
+  #finish ({ t, reason }: HttpRun, closeFailed: boolean, cleanup: readonly CleanupResult[]): DrainReport {
+    const discarded = this.trackers.flatMap((tr) => tr.discarded)
     if (discarded.length > 0) {
       t.error('cut', `${discarded.length} pipelined request(s) read after their connection's last response could not be answered`, { reason: 'pipelined after Connection: close', requests: discarded })
-      cut.push(...discarded)
+      this.#cut.push(...discarded)
     }
-    const { servedDuringDrain, ...connections } = http1.stats
-    const endings = totalEndings(trackers)
-    const result: DrainReport = Object.freeze({
-      clean: cut.length === 0 && endings.forced === 0 && !closeFailed && cleanupResults.every((r) => r.outcome === 'ok'),
-      reason,
-      durationMs: t.elapsedMs,
-      servedDuringDrain: endings.served,
-      connections,
-      cut,
-      http2: http2.stats,
-      retiredBy: retiredBy(trackers),
-      cleanup: cleanupResults
+    const result = buildReport({
+      reason, durationMs: t.elapsedMs, http1: this.#http1, http2: this.#http2, trackers: this.trackers, cut: this.#cut, closeFailed, cleanup
     })
-    finalDurationMs = result.durationMs
+    this.#finalDurationMs = result.durationMs
     t.info('stopped', result.clean ? 'drain finished clean' : 'drain finished, not clean', { ...result })
     return result
   }
-
-  const controller: DrainController = {
-    drain (reason = 'drain() called', options = {}) {
-      // Thrown, not a rejection: a delay past a timer's limit would fire at once.
-      durationMs(options.delayMs, 'drain() option "delayMs"', true)
-      report ??= (async () => {
-        const run = await drainHttp(reason, options)
-        let closeFailed = false
-        try {
-          await app.close()
-        } catch (err) {
-          closeFailed = true
-          run.t.error('close-error', 'app.close() failed', { error: describeError(err) })
-        }
-        return finish(run, closeFailed, await (dependencies ?? []))
-      })()
-      return report
-    },
-    onGoAway: (fn) => goAway.on(fn),
-    addCleanup: (phase, name, fn, timeoutMs) => { cleanup.add(phase, name, fn, timeoutMs) },
-    abort (reason) {
-      cutRemaining(timeline ??= new Timeline(app.log, clock), reason)
-    },
-    announce (reason, options) {
-      announced ??= { reason, options }
-    },
-    progress () {
-      if (http === undefined || timeline === undefined) return undefined
-      const { served, ...endings } = totalEndings(trackers)
-      return { servedDuringDrain: served, ...endings, durationMs: finalDurationMs ?? timeline.elapsedMs, cut: cut.length }
-    },
-    retiredBy: () => retiredBy(trackers),
-    trackers,
-    config
-  }
-  return controller
-}
-
-/** Every transport's endings, added up. */
-function totalEndings (trackers: readonly TransportTracker[]): TransportEndings {
-  const total = { served: 0, retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }
-  for (const tracker of trackers) {
-    const e = tracker.endings
-    for (const key of Object.keys(total) as Array<keyof TransportEndings>) total[key] += e[key]
-  }
-  return total
-}
-
-/** Connections told to leave per reason, every transport added up. */
-function retiredBy (trackers: readonly TransportTracker[]): Record<string, number> {
-  const total: Record<string, number> = {}
-  for (const tracker of trackers) {
-    for (const [reason, n] of Object.entries(tracker.retiredBy)) total[reason] = (total[reason] ?? 0) + n
-  }
-  return total
 }

@@ -17,7 +17,7 @@
  */
 import type { Clock } from '../clock.js'
 import type { Timeline } from './timeline.js'
-import type { CutRequest, IdleClose, TransportTracker } from './transport.js'
+import type { CutRequest, IdleClose, TransportEndings, TransportTracker } from './transport.js'
 
 /** How often the timeline reports what is left while connections retire. */
 export const PROGRESS_INTERVAL_MS = 1000
@@ -77,7 +77,7 @@ export async function runHttpDrain (p: HttpRunParts, o: HttpRunOptions): Promise
 
   await transportsQuiet(p, o.idleCloseMs)
   cancelDeadline()
-  t.info('http-drained', 'HTTP drained: no connection left', Object.fromEntries(trackers.map((tr) => [tr.kind, tr.endings])))
+  t.info('http-drained', 'HTTP drained: no connection left', { ...totalEndings(trackers), ...Object.fromEntries(trackers.map((tr) => [tr.kind, tr.endings])) })
 }
 
 /** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
@@ -155,6 +155,16 @@ function stalled (trackers: readonly TransportTracker[]): number {
   let n = 0
   for (const tr of trackers) n += tr.endings.stalledClosed
   return n
+}
+
+/** Every transport's endings, added up. */
+export function totalEndings (trackers: readonly TransportTracker[]): TransportEndings {
+  const total = { served: 0, retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }
+  for (const tracker of trackers) {
+    const e = tracker.endings
+    for (const key of Object.keys(total) as Array<keyof TransportEndings>) total[key] += e[key]
+  }
+  return total
 }
 
 /** Every tracker's requests, cut now. */

@@ -22,6 +22,8 @@ export interface MetricSources {
   readonly lifecycle: () => LifecycleState
   readonly checks: () => readonly CheckResult[]
   readonly drain: () => DrainProgress | undefined
+  /** Connections (sessions) told to leave per reason, since the server started. */
+  readonly retired: () => Readonly<Record<string, number>>
   readonly shed: () => number
 }
 
@@ -34,6 +36,7 @@ export const METRIC_NAMES = Object.freeze([
   'zero_downtime_drain_connections_total',
   'zero_downtime_drain_requests_cut_total',
   'zero_downtime_drain_duration_seconds',
+  'zero_downtime_connections_retired_total',
   'zero_downtime_shed_requests_total'
 ] as const)
 
@@ -54,13 +57,28 @@ async function loadPromClient (): Promise<PromClient> {
   }
 }
 
-/** Registers the `zero_downtime_*` metrics on the configured registry. */
-export async function installMetrics (config: ResolvedMetrics, sources: MetricSources): Promise<void> {
+/**
+ * Marks a metric whose app has closed: it stays readable (a scrape during
+ * the process's last moments reads the drain's final counts) until another
+ * app registers on the same registry and replaces it.
+ */
+const RELEASED = Symbol('fastify-zero-downtime metrics released')
+
+type Releasable = object & { [RELEASED]?: true }
+
+/**
+ * Registers the `zero_downtime_*` metrics on the configured registry; returns
+ * the function that releases them on app.close(), so another app (a per-test
+ * one, an in-process restart) can register on the same registry.
+ */
+export async function installMetrics (config: ResolvedMetrics, sources: MetricSources): Promise<() => void> {
   const { registry } = config
-  const taken = METRIC_NAMES.filter((name) => registry.getSingleMetric(name) !== undefined)
+  const existing = METRIC_NAMES.map((name) => [name, registry.getSingleMetric(name) as Releasable | undefined] as const)
+  const taken = existing.filter(([, metric]) => metric !== undefined && metric[RELEASED] !== true).map(([name]) => name)
   if (taken.length > 0) {
     throw new errorCodes.FST_ZD_METRICS_CONFLICT(`option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
   }
+  for (const [name, metric] of existing) if (metric !== undefined) registry.removeSingleMetric(name)
   const { Counter, Gauge } = await loadPromClient()
   const registers = [registry as never]
 
@@ -134,6 +152,17 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
     }
   })
   new Counter({
+    name: 'zero_downtime_connections_retired_total',
+    help: 'HTTP/1.x connections and HTTP/2 sessions told to leave gracefully (Connection: close on their next response, GOAWAY), by reason: drain, or the reason given to retire()',
+    labelNames: ['reason'],
+    registers,
+    collect () {
+      this.reset()
+      // `drain` always has a series: 0 until a drain, so a dashboard finds it before the first one.
+      for (const [reason, n] of Object.entries({ drain: 0, ...sources.retired() })) this.inc({ reason }, n)
+    }
+  })
+  new Counter({
     name: 'zero_downtime_shed_requests_total',
     help: 'Requests answered 503 by load shedding (@fastify/under-pressure) since the app started',
     registers,
@@ -142,4 +171,8 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
       this.inc(sources.shed())
     }
   })
+  const ours = METRIC_NAMES.map((name) => registry.getSingleMetric(name) as Releasable)
+  return () => {
+    for (const metric of ours) metric[RELEASED] = true
+  }
 }
