@@ -87,10 +87,18 @@ function sender (protocol: Protocol, port: number, agent: http.Agent): Send {
   }
 }
 
+/** Set to end the running load early (the follow runs end a fixed time after their switch). */
+let stopLoad = false
+
 interface Load { ok: number, failed: number, byServer: Map<string, number[]> }
 
-/** `connections` closed loops for `seconds`; each answer is counted per server (pid) and per `bucketMs` of time. */
-async function load (protocol: Protocol, port: number, seconds: number, bucketMs = 250): Promise<Load> {
+/**
+ * `connections` closed loops for `seconds`; each answer is counted per server
+ * (pid) and per `bucketMs` of time. `connected` is called once every loop had
+ * its first answer (every connection open).
+ */
+async function load (protocol: Protocol, port: number, seconds: number, connected?: (atMs: number) => void, bucketMs = 250): Promise<Load> {
+  let first = 0
   const agent = new (protocol === 'h1' ? http.Agent : https.Agent)({ keepAlive: true, maxSockets: connections })
   const started = Date.now()
   const until = started + seconds * 1000
@@ -98,10 +106,15 @@ async function load (protocol: Protocol, port: number, seconds: number, bucketMs
   const sessions: Send[] = Array.from({ length: connections }, () => sender(protocol, port, agent))
   await Promise.all(sessions.map(async (send, i) => {
     await sleep((i * think) / connections)
-    while (Date.now() < until) {
+    let answered = false
+    while (Date.now() < until && !stopLoad) {
       try {
         const who = await send()
         result.ok++
+        if (!answered) {
+          answered = true
+          if (++first === connections) connected?.(Date.now() - started)
+        }
         const bucket = Math.floor((Date.now() - started) / bucketMs)
         const counts = result.byServer.get(who) ?? []
         counts[bucket] = (counts[bucket] ?? 0) + 1
@@ -194,17 +207,25 @@ for (const protocol of PROTOCOLS) {
     const a = await startServer(`age-${protocol}`, { ...TLS_ENV, BENCH_MAX_AGE_MS: String(age) })
     const b = await startServer(`age-${protocol}`, { ...TLS_ENV, BENCH_MAX_AGE_MS: String(age) })
     const target = { port: a.port }
+    stopLoad = false
     const sw = await l4Switch(target)
     try {
-      const switchAfterS = 2
-      const seconds = switchAfterS + Math.max(6, (age / 1000) * 1.5 + 2)
-      const running = load(protocol, sw.port, seconds)
-      await sleep(switchAfterS * 1000)
-      target.port = b.port
-      const r = await running
+      // The switch comes 1 s after every connection is open (a saturated
+      // machine takes a while to complete many TLS handshakes), and the run
+      // lasts 1.5 ages (at least 6 s) after it.
+      const observeS = Math.max(6, (age / 1000) * 1.5 + 2)
+      let switchedAtMs = Number.POSITIVE_INFINITY
+      let switched!: () => void
+      const switchDone = new Promise<void>((resolve) => { switched = resolve })
+      const running = load(protocol, sw.port, 60 + observeS, (atMs) => {
+        setTimeout(() => { target.port = b.port; switchedAtMs = atMs + 1000; switched() }, 1000)
+      })
+      await switchDone
+      const r = await Promise.race([running, sleep(observeS * 1000).then(async () => { stopLoad = true; return await running })])
       const bPid = String(b.child.pid)
-      const fmt = (s: number | undefined): string => s === undefined ? `never (${seconds - switchAfterS} s)` : `${s.toFixed(2)} s`
-      const row = `| ${protocol} | ${age === 0 ? 'off' : `${age / 1000} s`} | ${fmt(followSeconds(r, bPid, switchAfterS * 4, 0.5))} | ${fmt(followSeconds(r, bPid, switchAfterS * 4, 0.95))} | ${r.failed} |`
+      const switchBucket = Math.ceil(switchedAtMs / 250)
+      const fmt = (s: number | undefined): string => s === undefined ? `never (${observeS} s)` : `${s.toFixed(2)} s`
+      const row = `| ${protocol} | ${age === 0 ? 'off' : `${age / 1000} s`} | ${fmt(followSeconds(r, bPid, switchBucket, 0.5))} | ${fmt(followSeconds(r, bPid, switchBucket, 0.95))} | ${r.failed} |`
       process.stderr.write(`${row}\n`)
       rows.push(row)
     } finally {
