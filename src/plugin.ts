@@ -176,7 +176,7 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   })
   installProbeRoutes(app, config, probeState)
 
-  const drain = installDrain(app, lifecycle, config.drain, SYSTEM_CLOCK, new ConnectionMaxAge(config.connectionAge, SYSTEM_CLOCK))
+  const drain = installDrain(app, lifecycle, config.drain, new ConnectionMaxAge(config.connectionAge, SYSTEM_CLOCK), SYSTEM_CLOCK)
   if (config.metrics !== false) {
     const releaseMetrics = await installMetrics(config.metrics, {
       lifecycle: () => lifecycle.state,

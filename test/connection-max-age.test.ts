@@ -281,3 +281,40 @@ t.test('docs/probes.md states the default that CONNECTION_AGE_DEFAULTS holds', a
   const docs = await readFile(new URL('../docs/probes.md', import.meta.url), 'utf8')
   t.match(docs, `| \`connectionMaxAgeMs\` | \`${CONNECTION_AGE_DEFAULTS.maxAgeMs}\` |`)
 })
+
+t.test('the plugin over h2c, on the real clock: past connectionMaxAgeMs a session gets GOAWAY after serving its stream, and the next stream goes on a new session', async (t) => {
+  const app = Fastify({ http2: true })
+  await app.register(zeroDowntime, { connectionMaxAgeMs: MIN_MAX_AGE_MS, pressure: false, drain: { delayMs: 0, idleCloseMs: 100, requestTimeoutMs: 2000 } })
+  app.get('/', async () => 'ok')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${port(app.server)}`
+  let session = http2.connect(url)
+  let sessions = 1
+  let failed = 0
+  let goaways = 0
+  const watch = (s: http2.ClientHttp2Session): void => {
+    s.on('goaway', () => { goaways++ })
+    s.on('error', () => {})
+  }
+  watch(session)
+  // Bounded by its own count; ends once a second session carried a stream.
+  for (let i = 0; i < 400 && sessions < 3; i++) {
+    if (session.closed || session.destroyed || goaways >= sessions) {
+      session.close()
+      session = http2.connect(url)
+      watch(session)
+      sessions++
+    }
+    const req = session.request({ ':path': '/' })
+    req.resume()
+    const [headers] = await once(req, 'response') as [http2.IncomingHttpHeaders]
+    if (Number(headers[':status']) !== 200) failed++
+    await once(req, 'end')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  session.close()
+  t.equal(failed, 0)
+  t.equal(sessions, 3, 'two sessions retired for their age, each followed by a new one')
+  const report = await app.zeroDowntime.drain('test')
+  t.match(report.retiredBy, { max_age: 2 })
+})

@@ -103,7 +103,7 @@ interface CloseQueue {
  * `maxAge`: connections retire by age while the pod serves, through the same
  * trackers' `retire` (connection-age/max-age.ts), on the same clock.
  */
-export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock = SYSTEM_CLOCK, maxAge?: ConnectionMaxAge): DrainController {
+export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, maxAge: ConnectionMaxAge, clock: Clock = SYSTEM_CLOCK): DrainController {
   return new Drain(app, lifecycle, config, clock, maxAge)
 }
 
@@ -127,18 +127,18 @@ class Drain implements DrainController {
   #timeline: Timeline | undefined
   #finalDurationMs: number | undefined
 
-  constructor (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock, maxAge: ConnectionMaxAge | undefined) {
+  constructor (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock, maxAge: ConnectionMaxAge) {
     this.config = config
     this.#app = app
     this.#lifecycle = lifecycle
     this.#clock = clock
-    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge?.onUse((c, reason) => this.#http1.retire(c, reason)))
+    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge.onUse((c, reason) => this.#http1.retire(c, reason)))
     advertiseKeepAlive(app.server, config.idleCloseMs)
     this.#http2 = new Http2SessionTracker(app.server, {
       tlsTransport: config.http2TlsTransport,
       clock,
       pingTimeoutMs: config.idleCloseSpacingMs,
-      onUse: maxAge?.onUse((s, reason) => this.#http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
+      onUse: maxAge.onUse((s, reason) => this.#http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
     })
     this.trackers = [this.#http1, this.#http2]
     this.#goAway = new GoAwayRegistry(app.log)
