@@ -83,7 +83,7 @@ async function connect (app: FastifyInstance): Promise<net.Socket> {
 }
 
 t.test('pipelined requests in flight at drain start are all answered, only the last with Connection: close', async (t) => {
-  const { app } = await drainApp({ idleCloseMs: 60000 })
+  const { app } = await drainApp({ idleCloseMs: 8000 })
   const h = gated(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const socket = await connect(app)
@@ -118,7 +118,7 @@ t.test('responses composed before the drain keep their header: nothing is lost, 
 })
 
 t.test('requests pipelined during the drain: all answered, the last with Connection: close', async (t) => {
-  const { app } = await drainApp({ idleCloseMs: 60000 })
+  const { app } = await drainApp({ idleCloseMs: 8000 })
   const h = gated(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const socket = await connect(app)
@@ -133,7 +133,7 @@ t.test('requests pipelined during the drain: all answered, the last with Connect
 })
 
 t.test('a request pipelined after the connection\'s last response went out is reported as cut', async (t) => {
-  const { app, logs } = await drainApp({ idleCloseMs: 60000 })
+  const { app, logs } = await drainApp({ idleCloseMs: 8000 })
   const h = gated(app)
   let finish!: () => void
   const finished = new Promise<void>((resolve) => { finish = resolve })

@@ -78,7 +78,7 @@ t.test('an h2c session its client closes during the drain is counted closed_by_c
   t.teardown(async () => { await app.close() })
   const session = await connect(`http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`)
   // Idle for a minute before the drain would tell it to go away: its client leaves first.
-  const report = app.zeroDowntime.drain('metrics test', { delayMs: 0, idleCloseMs: 60_000 })
+  const report = app.zeroDowntime.drain('metrics test', { delayMs: 0, idleCloseMs: 8000 })
   session.close()
   const done = await report
   t.match(done.http2, { sessions: 1, retired: 0, closedByClient: 1, idleClosed: 0, forced: 0 })

@@ -139,7 +139,7 @@ t.test('a real drain: requests served, a connection retired after its Connection
   const slow = await rawGet(port, '/slow')
   await inFlight(1)
   // Idle connections are not closed during this run: the one that ends, ends by its Connection: close.
-  const report = app.zeroDowntime.drain('metrics test', { delayMs: 0, idleCloseMs: 60_000 })
+  const report = app.zeroDowntime.drain('metrics test', { delayMs: 0, idleCloseMs: 8000 })
   // drain() marks the pod draining before it returns.
   t.same(await lifecycle(registry), ['draining'])
   await new Promise<void>((resolve) => { app.zeroDowntime.on('state', (state) => { if (state === 'closing') resolve() }) })

@@ -165,7 +165,7 @@ function stoppedLine (over: Partial<DrainReport> = {}): string {
     connections: { retired: 5, closedByClient: 2, idleClosed: 3, stalledClosed: 1, forced: 0 },
     cut: [{ method: 'GET', url: '/', ageMs: 1 } as DrainReport['cut'][number]],
     http2: { sessions: 0, streams: 0, streamsServed: 0, goaways: 0, retired: 0, closedByClient: 0, idleClosed: 0, forced: 0 },
-    retiredBy: {},
+    retiredBy: { drain: 7 },
     cleanup: [],
     ...over
   }

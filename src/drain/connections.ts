@@ -41,6 +41,8 @@ interface Exchange {
   readonly startedAt: number
   /** What Node made of the request (its `Connection` header, HTTP version) before the drain changed it. */
   readonly keepAlive: boolean
+  /** Its response is the connection's last: it must say `Connection: close`, whatever the route set. */
+  closes: boolean
 }
 
 interface Pipelined {
@@ -105,6 +107,47 @@ function responseInFlight (socket: Socket): ServerResponse | undefined {
 /** Node's own flag, set when the headers went out with `Connection: close`: it ends the socket after this response. */
 function endsConnection (res: ServerResponse): boolean {
   return (res as ServerResponse & { _last?: boolean })._last === true
+}
+
+type HeaderArgs = Parameters<ServerResponse['writeHead']>
+
+/** `headers` without any `Connection` entry (object, or flat array of names and values): a copy when it had one (the caller's own is left alone), else itself. */
+function withoutConnection (headers: unknown): unknown {
+  const isConnection = (name: unknown): boolean => typeof name === 'string' && name.toLowerCase() === 'connection'
+  if (Array.isArray(headers)) {
+    const flat: unknown[] = []
+    for (let i = 0; i < headers.length; i += 2) if (!isConnection(headers[i])) flat.push(headers[i], headers[i + 1])
+    return flat.length === headers.length ? headers : flat
+  }
+  if (typeof headers !== 'object' || headers === null) return headers
+  const names = Object.keys(headers)
+  return names.some(isConnection) ? Object.fromEntries(Object.entries(headers).filter(([name]) => !isConnection(name))) : headers
+}
+
+/**
+ * Node takes a `Connection` header the app set as the app's decision: a
+ * route's own `Connection: keep-alive` (reply.header, setHeader, writeHead)
+ * turns `shouldKeepAlive` back on and the drain's close is lost, so the
+ * connection stays open until the idle close. On the response that ends its
+ * connection, the app's `Connection` header is dropped as the headers go out
+ * (a 101 Switching Protocols keeps its `Connection: upgrade`).
+ */
+function enforceClose (exchange: Exchange): void {
+  const { res } = exchange
+  const writeHead = res.writeHead
+  res.writeHead = function (this: ServerResponse, ...args: HeaderArgs) {
+    if (exchange.closes && args[0] !== 101) {
+      const last = args.length - 1
+      const stripped = last > 0 ? withoutConnection(args[last]) : undefined
+      if (this.hasHeader('connection') || (last > 0 && stripped !== args[last])) {
+        args[last] = stripped as never
+        // Said, not just done: removing the header would close the socket
+        // without telling the client, which might send on it meanwhile.
+        this.setHeader('Connection', 'close')
+      }
+    }
+    return writeHead.apply(this, args)
+  } as ServerResponse['writeHead']
 }
 
 function cutRequest (req: IncomingMessage, ageMs: number): CutRequest {
@@ -361,7 +404,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
 
   /** Follows one request from the drain on: it is in flight until its response closes. */
   #watch (c: Connection, req: IncomingMessage, res: ServerResponse): void {
-    const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive }
+    const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive, closes: false }
     c.lastUse = ++this.#uses
     // The client reaching into its pool: the idle close of this address holds meanwhile.
     this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
@@ -377,10 +420,17 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     // Only the request read last announces the close: announced on an earlier
     // one, Node would end the socket before answering those read after it.
     const previous = c.tail
-    if (previous !== undefined && !previous.res.headersSent) previous.res.shouldKeepAlive = previous.keepAlive
+    if (previous !== undefined && !previous.res.headersSent) {
+      previous.res.shouldKeepAlive = previous.keepAlive
+      previous.closes = false
+    }
     c.tail = exchange
     c.exchanges.add(exchange)
-    if (!res.headersSent) res.shouldKeepAlive = false
+    if (!res.headersSent) {
+      res.shouldKeepAlive = false
+      exchange.closes = true
+      enforceClose(exchange)
+    }
     res.once('finish', () => {
       // Outside the drain (a connection retired by age): no drain to count for.
       if (this.#retiring) this.#servedDuringDrain++

@@ -6,7 +6,7 @@
 import { timingBudget, type TimingBudget } from '../budget.js'
 import { ENV, readSecondsAsMs } from '../env.js'
 import { errorCodes } from '../errors.js'
-import { invalid, isPlainObject, milliseconds, rejectUnknownKeys } from '../options.js'
+import { durationMs, invalid, invalidArgument, isPlainObject, milliseconds, rejectUnknownKeys } from '../options.js'
 
 /** What the user may pass as `drain` in the plugin options (all optional, milliseconds). */
 export interface DrainOptions {
@@ -28,7 +28,9 @@ export interface DrainOptions {
    * this long (counted from the later of its last response and the drain start)
    * is closed. Longer spares pooled clients from a close-versus-send race;
    * shorter releases L7 proxies' pooled upstream sockets (never reused once the
-   * endpoint is removed) sooner. Default 5000.
+   * endpoint is removed) sooner. Must be shorter than the HTTP deadline
+   * (refused at start otherwise). Default 5000, or half the HTTP deadline
+   * when that is shorter.
    */
   idleCloseMs?: number
   /**
@@ -111,7 +113,7 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
   const requestTimeoutMs = duration(options, 'requestTimeoutMs', false) ?? DRAIN_DEFAULTS.requestTimeoutMs
   const cleanupTimeoutMs = duration(options, 'cleanupTimeoutMs', false) ?? DRAIN_DEFAULTS.cleanupTimeoutMs
   const marginMs = duration(options, 'marginMs', true) ?? DRAIN_DEFAULTS.marginMs
-  const idleCloseMs = duration(options, 'idleCloseMs', true) ?? DRAIN_DEFAULTS.idleCloseMs
+  const givenIdleCloseMs = duration(options, 'idleCloseMs', true)
   const idleCloseSpacingMs = duration(options, 'idleCloseSpacingMs', true) ?? DRAIN_DEFAULTS.idleCloseSpacingMs
   const http2TlsTransport = options.http2TlsTransport === undefined ? DRAIN_DEFAULTS.http2TlsTransport : options.http2TlsTransport
   if (typeof http2TlsTransport !== 'boolean') throw invalid('drain.http2TlsTransport', 'true or false', http2TlsTransport)
@@ -121,6 +123,13 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
     // A drain that cannot fit is cut by SIGKILL mid-request on every rollout:
     // refuse to start so the deploy fails loudly instead.
     throw new errorCodes.FST_ZD_BUDGET_EXCEEDED(`${String(budget.problem)} (options: drain.delayMs, drain.requestTimeoutMs, drain.cleanupTimeoutMs, drain.marginMs; env: ${ENV.gracePeriodSeconds}, ${ENV.preStopSleepSeconds})`)
+  }
+  // Every idle pooled socket would wait past the deadline and be cut there:
+  // each drain with an idle keep-alive client would end unclean. Given: refused;
+  // the default: at most half the HTTP deadline (a short grace period).
+  const idleCloseMs = givenIdleCloseMs ?? Math.min(DRAIN_DEFAULTS.idleCloseMs, Math.floor(budget.httpDeadlineMs / 2))
+  if (idleCloseMs >= budget.httpDeadlineMs) {
+    throw new errorCodes.FST_ZD_BUDGET_EXCEEDED(`drain.idleCloseMs (${idleCloseMs} ms) must be shorter than the HTTP deadline (${budget.httpDeadlineMs} ms after SIGTERM), or every idle keep-alive connection is cut there (options: drain.idleCloseMs, drain.gracePeriodMs, drain.cleanupTimeoutMs, drain.marginMs; env: ${ENV.gracePeriodSeconds}, ${ENV.preStopSleepSeconds})`)
   }
   return Object.freeze({
     delayMs,
@@ -135,4 +144,33 @@ export function resolveDrainConfig (input: unknown, env: NodeJS.ProcessEnv = pro
     httpDeadlineMs: budget.httpDeadlineMs,
     budget: Object.freeze(budget)
   })
+}
+
+/** What `drain(reason, options)` may override for one run. */
+export interface DrainRunOptions {
+  /** Overrides the configured drain delay for this run (an uncaught error drains with 0). */
+  delayMs?: number
+  /** Overrides `drain.idleCloseMs` for this run (0: idle connections close at once). */
+  idleCloseMs?: number
+}
+
+const RUN_KEYS: ReadonlySet<string> = new Set<keyof DrainRunOptions>(['delayMs', 'idleCloseMs'])
+
+/**
+ * Validates `drain()`'s options (TypeError naming the option), thrown at the
+ * call: a delay past a timer's limit would fire at once, and an idle close
+ * past the HTTP deadline would cut every idle pooled connection there.
+ */
+export function checkDrainRunOptions (input: unknown, config: DrainConfig): Readonly<DrainRunOptions> {
+  if (input === undefined) return {}
+  if (!isPlainObject(input)) throw invalidArgument('drain() options', 'an object { delayMs?, idleCloseMs? }', input)
+  for (const key of Object.keys(input)) {
+    if (!RUN_KEYS.has(key)) throw invalidArgument('drain() options', `only ${[...RUN_KEYS].join(', ')}`, key)
+  }
+  const delayMs = durationMs(input.delayMs, 'drain() option "delayMs"', true)
+  const idleCloseMs = durationMs(input.idleCloseMs, 'drain() option "idleCloseMs"', true)
+  if (idleCloseMs !== undefined && idleCloseMs >= config.httpDeadlineMs) {
+    throw invalidArgument('drain() option "idleCloseMs"', `shorter than the HTTP deadline (${config.httpDeadlineMs} ms)`, idleCloseMs)
+  }
+  return { ...(delayMs === undefined ? {} : { delayMs }), ...(idleCloseMs === undefined ? {} : { idleCloseMs }) }
 }

@@ -26,10 +26,9 @@ import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { describeError } from '../scrub.js'
 import { logWritten } from '../log-written.js'
 import type { Lifecycle } from '../lifecycle.js'
-import { durationMs } from '../options.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
-import type { DrainConfig } from './drain-options.js'
 import type { ConnectionMaxAge } from '../connection-age/max-age.js'
+import { checkDrainRunOptions, type DrainConfig, type DrainRunOptions } from './drain-options.js'
 import { ConnectionTracker } from './connections.js'
 import { Http2SessionTracker } from './http2-sessions.js'
 import { advertiseKeepAlive } from './keep-alive-hint.js'
@@ -40,13 +39,7 @@ import { Timeline } from './timeline.js'
 import type { CutRequest, TransportTracker } from './transport.js'
 
 export type { DrainProgress, DrainReport } from './report.js'
-
-export interface DrainRunOptions {
-  /** Overrides the configured drain delay for this run (an uncaught error drains with 0). */
-  delayMs?: number
-  /** Overrides `drain.idleCloseMs` for this run (0: idle connections close at once). */
-  idleCloseMs?: number
-}
+export type { DrainRunOptions } from './drain-options.js'
 
 /**
  * A drain with no endpoint to wait for: no delay, idle connections closed at
@@ -147,9 +140,9 @@ class Drain implements DrainController {
   }
 
   // Arrow properties: the plugin's handle hands these out unbound (`app.zeroDowntime.drain`).
-  readonly drain = (reason = 'drain() called', options: DrainRunOptions = {}): Promise<DrainReport> => {
-    // Thrown, not a rejection: a delay past a timer's limit would fire at once.
-    durationMs(options.delayMs, 'drain() option "delayMs"', true)
+  readonly drain = (reason = 'drain() called', input?: DrainRunOptions): Promise<DrainReport> => {
+    // Thrown, not a rejection, like an invalid plugin option.
+    const options = checkDrainRunOptions(input, this.config)
     this.#report ??= (async () => {
       const run = await this.#drainHttp(reason, options)
       let closeFailed = false

@@ -85,7 +85,10 @@ export function endEventStream (sink: EventStreamSink, options: EndEventStreamOp
   if (typeof event !== 'string' || event === '' || /[\r\n]/.test(event)) {
     throw invalidArgument('endEventStream option "event"', 'a non-empty string on one line', event)
   }
-  const lines = data.split(/\r?\n/).map((line) => `data: ${line}`).join('\n')
+  if (typeof data !== 'string') throw invalidArgument('endEventStream option "data"', 'a string', data)
+  // SSE ends a line at CRLF, LF or a lone CR: each starts a new `data:` line,
+  // never a field of its own (a lone CR would otherwise inject `event:`, `id:`).
+  const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')
   sink.write(`retry: ${retryMs}\nevent: ${event}\n${lines}\n\n`)
   sink.end()
 }

@@ -1,0 +1,61 @@
+// HTTP/2 peers that stop answering during a drain (issue 27 item 2): a peer
+// that never answers the drain's PING (a paused container, a stuck event loop,
+// a half-open connection) is given the final GOAWAY after the bound HTTP/1.1
+// gives a peer that never answers a FIN (drain.idleCloseSpacingMs), and no
+// longer holds the drain to its hard deadline. Real h2c over a real socket: the
+// peer speaks just enough HTTP/2 by hand to open a session, then goes silent.
+import { once } from 'node:events'
+import http2 from 'node:http2'
+import net from 'node:net'
+import t from 'tap'
+import { drainApp } from './fixtures/drain/app.js'
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+/** An empty SETTINGS frame (RFC 9113 6.5): all the peer ever sends. */
+const SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])
+const FRAME_PING = 0x6
+const FRAME_GOAWAY = 0x7
+
+interface Frame { type: number, flags: number, payload: Buffer }
+
+/** Opens a session by hand and never answers anything; collects what the server sends. */
+async function silentPeer (port: number): Promise<{ socket: net.Socket, frames: Frame[], closed: Promise<unknown> }> {
+  const socket = net.connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  const frames: Frame[] = []
+  let buffered = Buffer.alloc(0)
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    while (buffered.length >= 9) {
+      const length = buffered.readUIntBE(0, 3)
+      if (buffered.length < 9 + length) break
+      frames.push({ type: buffered[3]!, flags: buffered[4]!, payload: buffered.subarray(9, 9 + length) })
+      buffered = buffered.subarray(9 + length)
+    }
+  })
+  const closed = once(socket, 'close')
+  socket.write(Buffer.concat([PREFACE, SETTINGS]))
+  return { socket, frames, closed }
+}
+
+t.test('a peer that never answers the drain\'s PING gets the final GOAWAY after the spacing bound, not the deadline', async (t) => {
+  // Idle sessions are told to go away at once; the deadline is 8.5 s away.
+  const { app } = await drainApp({ idleCloseMs: 0, idleCloseSpacingMs: 200 }, { http2: true } as never)
+  app.get('/', async () => 'ok')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+  const port = (app.server.address() as net.AddressInfo).port
+  const answering = http2.connect(`http://127.0.0.1:${port}`)
+  answering.on('error', () => {})
+  await once(answering, 'connect')
+  const peer = await silentPeer(port)
+  const report = await app.zeroDowntime.drain('test', { delayMs: 0 })
+  await peer.closed
+  const goAways = peer.frames.filter((f) => f.type === FRAME_GOAWAY).map((f) => f.payload.readUInt32BE(0) & 0x7fffffff)
+  t.ok(peer.frames.some((f) => f.type === FRAME_PING && (f.flags & 1) === 0), 'the drain sent a PING the peer never answered')
+  t.equal(goAways[0], 2 ** 31 - 1, 'the graceful GOAWAY first')
+  t.ok(goAways.length >= 2 && goAways.slice(1).every((last) => last === 0), 'then the final one (no stream received), although no PING ACK came')
+  t.match(report, { clean: true, cut: [], http2: { sessions: 2, goaways: 2, idleClosed: 2, forced: 0 } }, 'let go, not cut at the deadline')
+  answering.destroy()
+})
