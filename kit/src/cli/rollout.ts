@@ -13,6 +13,7 @@ import {
 } from '../cluster/spec.js'
 import { SCENARIOS, selectScenarios, type Scenario } from '../load/scenarios.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
+import { withDataPath } from './network.js'
 import { NginxBalancer } from '../network/nginx.js'
 import type { Protocol } from '../network/protocol.js'
 import { finish, prepareOut, type Io } from '../report/output.js'
@@ -33,6 +34,12 @@ export const DEFAULT_H2_COMMAND = `node --import tsx ${EXAMPLE_H2_SERVICE}`
 
 const n = '<n>'
 const s = '<s>'
+
+const NETWORK_HELP = `kernel: every pod in a network namespace of its own with an address on a
+bridge (198.18.0.0/15), the Service DNAT-ed by nftables like kube-proxy,
+clients and ingress in namespaces of their own, all under unshare (root,
+or an unprivileged user namespace); userspace: the kit's relay on loopback;
+auto: kernel where it can run, else userspace with one line saying why`
 
 export const ROLLOUT = {
   name: 'rollout',
@@ -68,6 +75,9 @@ of the repository: ${DEFAULT_COMMAND}
     'readiness-failure-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.failureThreshold), help: 'failureThreshold' },
     'readiness-success-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.successThreshold), help: 'successThreshold' },
     'propagation-seconds': { type: 'string', value: s, group: 'network', default: seconds(DEFAULT_PROPAGATION_MS), help: 'endpoint change -> balancer delay' },
+    network: { type: 'string', value: 'auto|kernel|userspace', group: 'network', default: 'auto', help: NETWORK_HELP },
+    'client-addresses': { type: 'string', value: n, group: 'network', default: '1', help: 'kernel path: spread the clients\' connections over this many source addresses' },
+    snat: { type: 'boolean', group: 'network', default: false, help: 'kernel path: SNAT the clients to the node\'s address, as kube-proxy does for NodePort traffic' },
     proxy: { type: 'string', value: 'l4|l7|nginx', group: 'network', default: 'l4', help: 'l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive\n(h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx\n(Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)' },
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/rollout', help: 'report.json and report.html go here' }
   },
@@ -153,16 +163,19 @@ export async function rollout (argv: readonly string[], io: Io): Promise<number>
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: clusterSpec(f, f.baseline, proxy, protocol) })
     const common = runCommon(f, proxy, protocol)
     await prepareOut(f.out)
-    const printer = progressPrinter(io)
-    const results: RunResult[] = []
-    for (const scenario of scenarios) {
-      for (const t of targets) {
-        const result = await runScenario({ ...common, scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
-        printer.done(result)
-        results.push(result)
+    const clientAddresses = numberFlag('client-addresses', f['client-addresses'], { integer: true, min: 1 })
+    return await withDataPath({ network: f.network, clientAddresses, snat: f.snat }, argv, io, async (path) => {
+      const printer = progressPrinter(io)
+      const results: RunResult[] = []
+      for (const scenario of scenarios) {
+        for (const t of targets) {
+          const result = await runScenario({ ...common, ...path.run(proxy, protocol), scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
+          printer.done(result)
+          results.push(result)
+        }
       }
-    }
-    return await finish(io, f.out, results, 'service')
+      return await finish(io, f.out, results, 'service')
+    })
   })
 }
 

@@ -9,6 +9,7 @@
  * settles the ones in flight as failed when their connection errors, ends or
  * times out, and makes the client reconnect after `Connection: close`.
  */
+import { createRequire } from 'node:module'
 import { failureOf, type Outcome, type Recorder } from './accounting.js'
 import type { Load, Target } from './target.js'
 
@@ -46,8 +47,9 @@ class InFlight {
 }
 
 export async function autocannonLoad (target: Target, connections: number, path = '/'): Promise<Load> {
-  // autocannon ships no type declarations: load it untyped, use it through the interfaces above.
-  const { default: autocannon } = await import('autocannon' as string) as { default: Autocannon }
+  // autocannon is CommonJS and ships no type declarations: require it untyped, use it through the
+  // interfaces above. Not import(): tsx appends an interop branch to it that no module can take.
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
   let stopping = false
   const clients: InFlight[] = []
   const setupClient = (client: AutocannonClient): void => {

@@ -82,13 +82,10 @@ class Channel {
 
 async function streamOnce (target: Target, session: ClientHttp2Session, spec: RequestSpec): Promise<Outcome | 'retry'> {
   return await new Promise((resolve) => {
-    let req
-    try {
-      req = session.request({ ':method': spec.method, ':path': spec.path, ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }) })
-    } catch (err) {
-      resolve(refusedUnprocessed(err as Error) ? 'retry' : failureOf(err as Error))
-      return
-    }
+    // `session` is open: the channel hands out no other, and nothing runs between that check and
+    // this call, so request() cannot meet a GOAWAY here. Should it throw anyway, the promise
+    // rejects and the caller counts a request that was not sent.
+    const req = session.request({ ':method': spec.method, ':path': spec.path, ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }) })
     let status = 0
     const timer = setTimeout(() => { resolve({ kind: 'timeout' }); req.close() }, target.requestTimeoutMs)
     const settle = (o: Outcome | 'retry'): void => { clearTimeout(timer); resolve(o) }
@@ -118,7 +115,8 @@ export function grpcStyle (target: Target, opts: H2LoadOptions): Load {
         try {
           outcome = await streamOnce(target, await channel.session(), opts.request)
         } catch (err) {
-          // No session: the balancer had no endpoint or the pod refused the connection; nothing was sent.
+          // No session (the balancer had no endpoint or the pod refused the connection), or a
+          // request the session would not write: nothing was sent.
           outcome = failureOf(err as Error)
         }
       }

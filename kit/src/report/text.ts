@@ -27,10 +27,14 @@ export function endpointErrorLines (r: Pick<RunResult, 'endpointErrors'>): strin
   return errors.length > ENDPOINT_ERRORS_SHOWN ? [...shown, `... and ${errors.length - ENDPOINT_ERRORS_SHOWN} more endpoint update(s) failed`] : shown
 }
 
+/** `web-v1-1 198.18.1.1:8080, ...`: each pod's address, from its ready event. */
+const podAddresses = (r: RunResult): string => r.events.filter((e) => e.type === 'ready').map((e) => `${e.pod} ${String(e.detail)}`).join(', ') || 'none (no pod became ready)'
+
 /** What the table cannot say about one run: failures of the run itself, then how its pods ended and what it dropped. */
 function runNotes (r: RunResult): string[] {
   const name = `${r.scenario} / ${r.label}`
   const lines: string[] = []
+  if (r.dataPath !== undefined) lines.push('', `${name}: data path ${r.dataPath}; pods at ${podAddresses(r)}`)
   if (r.error !== undefined) lines.push('', `${name}: RUN FAILED: ${r.error}`)
   for (const e of endpointErrorLines(r)) lines.push(`  ${e}`)
   if (r.unsettled !== 0) lines.push('', `${name}: ${r.unsettled} requests unaccounted for (accounting bug)`)

@@ -98,10 +98,10 @@ function endpointProblem (errors: readonly string[]): string {
 export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const timeline = new ClusterEventLog()
   const cluster = clusterOf(spec)
-  const balancer = await (spec.balancer ?? L4Balancer.listen)()
+  const balancer: Balancer = await (spec.balancer ?? L4Balancer.listen)()
   const deployment = new Cluster(cluster, timeline, balancer, spec.network)
   const recorder = new Recorder(() => timeline.now())
-  const target: Target = { host: LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
+  const target: Target = { host: balancer.host ?? LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
   const state: RunState = { phase: 'deploying v1', load: undefined }
   const stopProgress = reportProgress(spec, deployment, recorder, state)
   const problems: string[] = []
@@ -120,7 +120,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const endpointErrors = [...balancer.endpointErrors]
   if (endpointErrors.length > 0) problems.push(endpointProblem(endpointErrors))
   return resultOf({
-    scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder,
+    scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, dataPath: deployment.network.dataPath,
     ...(stats === undefined ? {} : { balancer: stats }), endpointErrors,
     error: problems.length === 0 ? undefined : problems.join('; '),
     pods: podEndings(deployment.pods, timeline.events), seed: spec.seed

@@ -22,6 +22,8 @@ export interface RunResult {
   readonly label: string
   readonly command: readonly string[]
   readonly proxy: string
+  /** Which data path carried the traffic (absent under `check`); each pod's address is in its `ready` event. */
+  readonly dataPath?: string
   readonly durationMs: number
   readonly counts: Counts
   readonly dropped: number
@@ -47,7 +49,7 @@ export interface RunResult {
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: ClusterEventLog, recorder: Recorder, balancer?: BalancerStats, endpointErrors?: readonly string[],
+  timeline: ClusterEventLog, recorder: Recorder, dataPath?: string | undefined, balancer?: BalancerStats, endpointErrors?: readonly string[],
   error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
 }): RunResult {
   const { recorder, timeline, error } = r
@@ -57,6 +59,7 @@ export function resultOf (r: {
     label: r.label,
     command: r.command,
     proxy: r.proxy,
+    ...(r.dataPath === undefined ? {} : { dataPath: r.dataPath }),
     durationMs: Math.round(timeline.now()),
     counts: recorder.counts,
     dropped: recorder.dropped,
