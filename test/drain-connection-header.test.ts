@@ -22,7 +22,7 @@ t.test('Connection: keep-alive set by a route (reply.header, raw setHeader, writ
   const { app } = await drainApp({ idleCloseMs: 60_000, gracePeriodMs: 120_000 })
   let arrived = 0
   let arrive!: () => void
-  const allArrived = new Promise<void>((resolve) => { arrive = () => { if (++arrived === 6) resolve() } })
+  const allArrived = new Promise<void>((resolve) => { arrive = () => { if (++arrived === 8) resolve() } })
   let release!: () => void
   const released = new Promise<void>((resolve) => { release = resolve })
   const hold = async (): Promise<void> => { arrive(); await released }
@@ -41,19 +41,26 @@ t.test('Connection: keep-alive set by a route (reply.header, raw setHeader, writ
     reply.raw.end('d')
   })
   // Set earlier, with headers given at writeHead that do not name it again.
-  for (const [path, headers] of [['/set-then-flat', ['content-type', 'text/plain']], ['/set-then-object', { 'content-type': 'text/plain' }]] as const) {
+  const earlier: Array<[string, unknown[]]> = [
+    ['/set-then-flat', [['content-type', 'text/plain']]],
+    ['/set-then-object', [{ 'content-type': 'text/plain' }]],
+    ['/set-then-status-message', ['OK']],
+    ['/set-then-status-only', []]
+  ]
+  for (const [path, rest] of earlier) {
     app.get(path, async (_req, reply) => {
       await hold()
       reply.hijack()
       reply.raw.setHeader('Connection', 'keep-alive')
-      reply.raw.writeHead(200, headers as never)
+      reply.raw.setHeader('content-type', 'text/plain')
+      ;(reply.raw.writeHead as (...args: unknown[]) => unknown)(200, ...rest)
       reply.raw.end('f')
     })
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(async () => { await app.close() })
   const port = (app.server.address() as net.AddressInfo).port
-  const paths = ['/reply-header', '/set-header', '/write-head-object', '/write-head-array', '/set-then-flat', '/set-then-object']
+  const paths = ['/reply-header', '/set-header', '/write-head-object', '/write-head-array', '/set-then-flat', '/set-then-object', '/set-then-status-message', '/set-then-status-only']
   const requests = await Promise.all(paths.map((p) => rawGet(port, p)))
   await allArrived
   const report = app.zeroDowntime.drain('test', { delayMs: 0 })
@@ -65,7 +72,7 @@ t.test('Connection: keep-alive set by a route (reply.header, raw setHeader, writ
     t.notMatch(response, /keep-alive/i, `${paths[i]}: the route's keep-alive is gone`)
   }
   const done = await report
-  t.match(done, { clean: true, connections: { retired: 6, forced: 0 } }, 'each connection ended after its response, none held to the deadline')
+  t.match(done, { clean: true, connections: { retired: 8, forced: 0 } }, 'each connection ended after its response, none held to the deadline')
 })
 
 t.test('before the drain, and for a request that is not its connection\'s last, the route\'s header stands', async (t) => {

@@ -129,17 +129,18 @@ function withoutConnection (headers: unknown): unknown {
  * route's own `Connection: keep-alive` (reply.header, setHeader, writeHead)
  * turns `shouldKeepAlive` back on and the drain's close is lost, so the
  * connection stays open until the idle close. On the response that ends its
- * connection, the app's `Connection` header is dropped as the headers go out
- * (a 101 Switching Protocols keeps its `Connection: upgrade`).
+ * connection, the app's `Connection` header becomes `Connection: close` as
+ * the headers go out.
  */
 function enforceClose (exchange: Exchange): void {
   const { res } = exchange
   const writeHead = res.writeHead
   res.writeHead = function (this: ServerResponse, ...args: HeaderArgs) {
-    if (exchange.closes && args[0] !== 101) {
+    if (exchange.closes) {
+      // writeHead(statusCode, [statusMessage], [headers]): the headers, if any, come last.
       const last = args.length - 1
-      const stripped = last > 0 ? withoutConnection(args[last]) : undefined
-      if (this.hasHeader('connection') || (last > 0 && stripped !== args[last])) {
+      const stripped = last > 0 ? withoutConnection(args[last]) : args[0]
+      if (this.hasHeader('connection') || stripped !== args[last]) {
         args[last] = stripped as never
         // Said, not just done: removing the header would close the socket
         // without telling the client, which might send on it meanwhile.

@@ -13,7 +13,7 @@
  * What comes after (Fastify's close, the dependencies, the report) is
  * install.ts's, because an `app.close()` someone else calls enters there.
  * Time comes from one injected clock, so this whole run is tested on a fake
- * clock with fake trackers (test/drain-run.test.ts).
+ * clock with fake trackers (test/drain-run-clock.test.ts).
  */
 import type { Clock } from '../clock.js'
 import type { Timeline } from './timeline.js'

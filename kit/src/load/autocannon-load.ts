@@ -34,7 +34,7 @@ class InFlight {
   readonly starts: number[] = []
   /** Local port of the current connection; its pod is looked up when a request settles. */
   port: number | undefined
-  constructor (readonly recorder: Recorder, readonly podFor: Target['podFor']) {}
+  constructor (readonly recorder: Recorder, readonly podFor: Target['podFor'], readonly kind: string) {}
 
   fail (outcome: Outcome): void {
     for (const start of this.starts.splice(0)) this.settle(start, outcome)
@@ -42,7 +42,7 @@ class InFlight {
 
   settle (start: number, outcome: Outcome): void {
     // Looked up late: the client's 'connect' can run before the balancer has seen the connection.
-    this.recorder.settle(start, outcome, this.podFor(this.port))
+    this.recorder.settle(start, outcome, this.podFor(this.port), this.kind)
   }
 }
 
@@ -53,7 +53,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
   let stopping = false
   const clients: InFlight[] = []
   const setupClient = (client: AutocannonClient): void => {
-    const flight = new InFlight(target.recorder, target.podFor)
+    const flight = new InFlight(target.recorder, target.podFor, `GET ${path}`)
     clients.push(flight)
     let closeAfterResponse = false
     const connect = client._connect.bind(client)
@@ -82,7 +82,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
       }
       doRequest(...args)
     }
-    client.on('request', () => { flight.starts.push(target.recorder.send()) })
+    client.on('request', () => { flight.starts.push(target.recorder.send(flight.kind)) })
     client.on('headers', (info: { shouldKeepAlive: boolean }) => { closeAfterResponse = !info.shouldKeepAlive })
     client.on('response', (status: number) => {
       flight.settle(flight.starts.shift() as number, { kind: 'response', status })

@@ -9,10 +9,10 @@
  * a pod here (the report shows `?`); the pods' own drain reports still say
  * how each connection ended.
  */
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { failureOf, type Outcome } from './accounting.js'
 import { clientLoops, type ClosedLoopOptions } from './client-loops.js'
-import type { Load, Target } from './target.js'
+import { nextRequest, requestHeaders, requestKind, type Load, type Target } from './target.js'
 
 /** undici's error codes in the kinds the report shows. */
 export function undiciFailureOf (err: Error & { code?: string }): Outcome {
@@ -32,20 +32,20 @@ export function undiciLoop (target: Target, opts: ClosedLoopOptions): Load {
     headersTimeout: target.requestTimeoutMs,
     bodyTimeout: target.requestTimeoutMs
   })
-  const { method, path, body } = opts.request
-  const headers = body === undefined ? {} : { 'content-type': 'application/json' }
   const sendOne = async (): Promise<Outcome> => {
-    const start = target.recorder.send()
+    const spec = nextRequest(opts.request)
+    const kind = requestKind(spec)
+    const start = target.recorder.send(kind)
     let outcome: Outcome
     try {
-      const res = await pool.request({ method, path, body, headers })
+      const res = await pool.request({ method: spec.method as Dispatcher.HttpMethod, path: spec.path, body: spec.body, headers: requestHeaders(spec) })
       // Read to the end: a body cut midway rejects here, and is a failure.
       await res.body.text()
       outcome = { kind: 'response', status: res.statusCode }
     } catch (err) {
       outcome = undiciFailureOf(err as Error & { code?: string })
     }
-    target.recorder.settle(start, outcome, undefined)
+    target.recorder.settle(start, outcome, undefined, kind)
     return outcome
   }
   return clientLoops(opts, sendOne, async () => { await pool.close() })

@@ -10,6 +10,7 @@ import type { ClusterSpec } from '../cluster/spec.js'
 import { Recorder } from '../load/accounting.js'
 import { loadShape, type Scenario } from '../load/scenarios.js'
 import type { Load, Target } from '../load/target.js'
+import type { Traffic } from '../load/traffic.js'
 import type { Balancer, BalancerStats } from '../network/balancer.js'
 import { L4Balancer } from '../network/l4-balancer.js'
 import { LOOPBACK } from '../network/loopback.js'
@@ -28,6 +29,8 @@ export interface RunSpec {
   readonly scale: number
   /** Draws the clients' think times from `seededRandom(seed)` (the same sequence every run) instead of Math.random. */
   readonly seed?: number
+  /** The routes and the requests file's mix the scenario sends (default: the example service's routes). */
+  readonly traffic?: Traffic
   /** Traffic before the first rollout and after the last pod exited. */
   readonly steadyMs: number
   /** Builds the balancer (the L7 modes pass HAProxy or nginx here; default: the L4 relay). */
@@ -76,7 +79,7 @@ async function rollUnderLoad (spec: RunSpec, deployment: Cluster, target: Target
   await deployment.rollout('v1')
   // Let the balancer learn the first endpoints before traffic starts.
   await sleep(deployment.spec.propagationMs + 100)
-  state.load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed))
+  state.load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed, spec.traffic))
   state.phase = 'steady'
   await sleep(spec.steadyMs)
   for (let i = 1; i <= spec.rollouts; i++) {
