@@ -12,6 +12,7 @@ import {
   parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
 } from '../cluster/spec.js'
 import { SCENARIOS, selectScenarios, type Scenario } from '../load/scenarios.js'
+import { strategyFlag, STRATEGY_FLAGS } from './strategy-flags.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
 import { NginxBalancer } from '../network/nginx.js'
 import type { Protocol } from '../network/protocol.js'
@@ -69,6 +70,7 @@ of the repository: ${DEFAULT_COMMAND}
     'readiness-success-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.successThreshold), help: 'successThreshold' },
     'propagation-seconds': { type: 'string', value: s, group: 'network', default: seconds(DEFAULT_PROPAGATION_MS), help: 'endpoint change -> balancer delay' },
     proxy: { type: 'string', value: 'l4|l7|nginx', group: 'network', default: 'l4', help: 'l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive\n(h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx\n(Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)' },
+    ...STRATEGY_FLAGS,
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/rollout', help: 'report.json and report.html go here' }
   },
   footer: 'exit code: 0 the service dropped nothing, 1 it dropped a request (or a run failed), 2 bad flags.'
@@ -138,6 +140,7 @@ function runCommon (f: RolloutFlags, proxy: ProxyMode, protocol: Protocol): Omit
     scale: numberFlag('scale', f.scale, { min: 0.01 }),
     ...seedFlag(f.seed),
     steadyMs: secondsFlag('steady-seconds', f['steady-seconds']),
+    ...strategyFlag(f, proxy),
     ...(proxy === 'l7' ? { balancer: async () => await HaproxyBalancer.start(protocol) } : {}),
     ...(proxy === 'nginx' ? { balancer: NginxBalancer.start } : {})
   }

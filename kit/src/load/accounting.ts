@@ -53,6 +53,8 @@ export class Recorder {
   readonly throughput: number[] = []
   /** Dropped requests (non-2xx or failed) per BIN_MS. */
   readonly drops: number[] = []
+  /** Answered (2xx) requests per pod, where the client knows its connection's pod (the L4 relay pins each one). */
+  readonly served: Record<string, number> = {}
   readonly #now: () => number
 
   constructor (now: () => number) {
@@ -78,6 +80,7 @@ export class Recorder {
     if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
       this.counts.ok++
       this.latencies.push(at - start)
+      if (pod !== undefined) this.served[pod] = (this.served[pod] ?? 0) + 1
       return
     }
     const kind = outcome.kind === 'response' ? `status ${outcome.status}` : outcome.kind

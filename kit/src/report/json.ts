@@ -1,12 +1,13 @@
 /** The JSON report (`report.json`): every run, with its failures grouped, and the verdict. */
 import type { RunResult } from '../run/result.js'
 import { groupFailures, type FailureGroup } from './failure-groups.js'
+import { summarizeTraffic, type TrafficSummary } from './shares.js'
 
 export interface ReportFile {
   readonly generatedAt: string
   readonly ok: boolean
   readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number, readonly retried: number }>
-  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[] }>
+  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[], readonly shares?: TrafficSummary }>
 }
 
 /** The JSON report; `ok` is false when the service under test dropped anything or a run failed. */
@@ -15,7 +16,13 @@ export function jsonReport (results: readonly RunResult[], underTest: string, no
     generatedAt: now.toISOString(),
     ok: verdict(results, underTest),
     summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped, retried: r.counts.retried })),
-    runs: results.map((r) => ({ ...r, throughput: dense(r.throughput), drops: dense(r.drops), failureGroups: groupFailures(r) }))
+    runs: results.map((r) => ({
+      ...r,
+      throughput: dense(r.throughput),
+      drops: dense(r.drops),
+      failureGroups: groupFailures(r),
+      ...(r.traffic === undefined ? {} : { shares: summarizeTraffic(r.traffic) })
+    }))
   }
 }
 
