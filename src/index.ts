@@ -16,4 +16,6 @@ export {
 export type { TimingBudget, TimingBudgetInput } from './budget.js'
 export { fromLoopback, isLoopbackAddress, type DetailPolicy } from './health/trust.js'
 export { METRIC_NAMES } from './metrics/index.js'
+export { CONNECTION_AGE_DEFAULTS, type ConnectionAgeConfig } from './connection-age/options.js'
+export type { RetireReason, RetirementCounts } from './connection-age/max-age.js'
 export type { MetricsOptions, MetricsRegistry, ResolvedMetrics } from './metrics/options.js'

@@ -165,6 +165,7 @@ function stoppedLine (over: Partial<DrainReport> = {}): string {
     connections: { retired: 5, closedByClient: 2, idleClosed: 3, stalledClosed: 1, forced: 0 },
     cut: [{ method: 'GET', url: '/', ageMs: 1 } as DrainReport['cut'][number]],
     http2: { sessions: 0, streams: 0, streamsServed: 0, goaways: 0, idleClosed: 0, forced: 0 },
+    retiredByReason: { max_age: 0, max_age_grace_cut: 0 },
     cleanup: [],
     ...over
   }

@@ -25,6 +25,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
+import type { ConnectionMaxAge, RetireReason, RetirementCounts } from '../connection-age/max-age.js'
 import { scrub } from '../scrub.js'
 import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
 import { isHttp1Socket } from './http2-sessions.js'
@@ -64,6 +65,10 @@ export interface Connection {
   idleClosing: boolean
   /** Epoch ms since which bytes of a request arrived without complete headers (undefined: none). */
   partialSince: number | undefined
+  /** When it reaches its max age, on the age's clock (Infinity: never). */
+  readonly retireAt: number
+  /** Retired before the drain (its requests watched as the drain's are), and why. */
+  retiredFor: RetireReason | undefined
 }
 
 /** A request that was still in flight when the drain had to cut it. */
@@ -142,9 +147,13 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   /** During the drain: per client address, epoch ms of the latest request read from it. */
   readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
-  constructor (server: Server, now: () => number = Date.now) {
+  readonly #maxAge: ConnectionMaxAge | undefined
+  #retiredByAge = 0
+  /** `maxAge`: retire connections by age (connection-age/max-age.ts) while the server serves. */
+  constructor (server: Server, now: () => number = Date.now, maxAge?: ConnectionMaxAge) {
     super()
     this.#now = now
+    this.#maxAge = maxAge
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
     // HTTP/2 sessions are tracked by Http2SessionTracker: only HTTP/1.x here.
@@ -156,16 +165,18 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       // An HTTP/2 stream through Node's compatibility API: not a connection.
       if (req.httpVersionMajor !== 1) return
-      if (this.#retiring) {
-        this.#watch(this.#track(req.socket), req, res)
+      const c = this.#track(req.socket)
+      if (this.#retiring || c.retiredFor !== undefined) {
+        this.#watch(c, req, res)
         return
       }
       // Pipelined (its response is queued behind the one in flight): rare, and
       // the drain could not find it through the socket when it starts.
-      const c = this.#track(req.socket)
       if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
       // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
       c.lastUse = ++this.#uses
+      // Looked at on use only: an idle connection is never closed for its age (that would race its client).
+      if (this.#maxAge?.due(c.retireAt) === true) this.#retire(c, 'max_age')
     })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
@@ -188,6 +199,11 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     return this.#discarded
   }
 
+  /** Connections retired while serving, by reason, since the server started. */
+  get retirements (): RetirementCounts {
+    return { max_age: this.#retiredByAge, max_age_grace_cut: 0 }
+  }
+
   get stats (): ConnectionStats {
     return {
       servedDuringDrain: this.#servedDuringDrain,
@@ -204,8 +220,9 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     this.#retiring = true
     this.#retiringSince = this.#now()
     for (const c of this.#connections.values()) {
-      // The request in flight on each connection at drain start, and those pipelined behind it, in the order read.
-      for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
+      // The request in flight on each connection at drain start, and those
+      // pipelined behind it, in the order read (a retired one's are watched already).
+      if (c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
       c.pipelined = []
       c.bytesReadWhenIdle = c.socket.bytesRead
     }
@@ -265,7 +282,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     for (const c of this.#connections.values()) {
       for (const { req, startedAt } of c.exchanges) cut.push(cutRequest(req, now - startedAt))
       // Cut before the drain started (an abort): nothing is watched yet.
-      if (!this.#retiring) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
+      if (!this.#retiring && c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
       this.#forced++
       this.#close(c)
     }
@@ -277,7 +294,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     if (existing !== undefined) return existing
     const c: Connection = {
       socket, exchanges: new Set(), idleSince: this.#now(), lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
-      closeAnnounced: false, idleClosing: false, partialSince: undefined
+      closeAnnounced: false, idleClosing: false, partialSince: undefined, retireAt: this.#maxAge?.retireAt() ?? Number.POSITIVE_INFINITY, retiredFor: undefined
     }
     this.#connections.set(socket, c)
     socket.once('close', () => {
@@ -300,6 +317,19 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     c.socket.destroy()
   }
 
+  /**
+   * Retires one connection while the server serves, exactly as the drain
+   * retires them all: from now on its requests are watched, and the one read
+   * last gets `Connection: close` (those pipelined before it are answered
+   * first, none gets a 503).
+   */
+  #retire (c: Connection, reason: RetireReason): void {
+    c.retiredFor = reason
+    this.#retiredByAge++
+    for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
+    c.pipelined = []
+  }
+
   #pipeline (c: Connection, req: IncomingMessage, res: ServerResponse): void {
     c.pipelined = c.pipelined.filter((p) => !p.res.writableFinished)
     c.pipelined.push({ req, res })
@@ -318,7 +348,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive }
     c.lastUse = ++this.#uses
     // The client reaching into its pool: the idle close of this address holds meanwhile.
-    this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
+    if (this.#retiring) this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
     // Read after a response that ended the connection (Node has ended the
     // socket): it is never answered. Needs the client's bytes to arrive in the
     // instant between that response and the socket's close, which no test can
@@ -336,7 +366,8 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     c.exchanges.add(exchange)
     if (!res.headersSent) res.shouldKeepAlive = false
     res.once('finish', () => {
-      this.#servedDuringDrain++
+      // A connection retired for its age before the drain: not the drain's.
+      if (this.#retiring) this.#servedDuringDrain++
       if (endsConnection(res)) {
         c.closeAnnounced = true
         this.#ending(c, exchange)

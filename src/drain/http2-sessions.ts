@@ -32,6 +32,7 @@ import type { Http2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:
 import type { Server } from 'node:net'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
+import type { ConnectionMaxAge, RetirementCounts } from '../connection-age/max-age.js'
 import { scrub } from '../scrub.js'
 import { interposeTlsTransport, type TlsSessionTransport } from './http2-transport.js'
 import type { CutRequest, TrackerEvents } from './connections.js'
@@ -80,6 +81,8 @@ interface Session {
   idleSince: number
   /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out); 'cut': destroyed at the deadline. */
   state: 'open' | 'notified' | 'closing' | 'cut'
+  /** When it reaches its max age, on the age's clock (Infinity: never). */
+  readonly retireAt: number
 }
 
 export interface Http2Counts {
@@ -115,13 +118,21 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
   #goaways = 0
   #idleClosed = 0
   #forced = 0
+  #retiredByAge = 0
+  #maxAgeGraceCut = 0
+  readonly #maxAge: ConnectionMaxAge | undefined
   /** Where the session being set up writes frames: Node emits 'session' synchronously from its own connection listener. */
   #accepting: { frames: Socket, transport?: TlsSessionTransport } | undefined
 
-  /** `tlsTransport`: put a TlsSessionTransport under h2-over-TLS sessions (drain.http2TlsTransport). */
-  constructor (server: Server, { tlsTransport = true, now = Date.now }: { tlsTransport?: boolean, now?: () => number } = {}) {
+  /**
+   * `tlsTransport`: put a TlsSessionTransport under h2-over-TLS sessions
+   * (drain.http2TlsTransport); `maxAge`: retire sessions by age while the
+   * server serves (connection-age/max-age.ts).
+   */
+  constructor (server: Server, { tlsTransport = true, now = Date.now, maxAge }: { tlsTransport?: boolean, now?: () => number, maxAge?: ConnectionMaxAge } = {}) {
     super()
     this.#now = now
+    this.#maxAge = maxAge
     if (!isHttp2Server(server)) return
     if (server instanceof TlsServer) {
       if (tlsTransport) interposeTlsTransport(server, (transport) => { this.#accepting = { frames: transport.tls, transport } })
@@ -144,6 +155,11 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
 
   get stats (): Http2Stats {
     return { sessions: this.#seen, streams: this.#streams, streamsServed: this.#streamsServed, goaways: this.#goaways, idleClosed: this.#idleClosed, forced: this.#forced }
+  }
+
+  /** Sessions told to go away while the server serves, by reason, since the server started. */
+  get retirements (): RetirementCounts {
+    return { max_age: this.#retiredByAge, max_age_grace_cut: this.#maxAgeGraceCut }
   }
 
   /** Sessions busy now are told to go away at once; new ones after their first stream; idle ones by `closeIdle`. */
@@ -192,7 +208,7 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
   }
 
   #track (session: Http2Session, frames: Socket | undefined): void {
-    const s: Session = { session, frames, streams: new Map(), idleSince: this.#now(), state: 'open' }
+    const s: Session = { session, frames, streams: new Map(), idleSince: this.#now(), state: 'open', retireAt: this.#maxAge?.retireAt() ?? Number.POSITIVE_INFINITY }
     this.#seen++
     this.#sessions.set(session, s)
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -207,6 +223,8 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       // A session opened during the drain serves the streams its client sent
       // before it saw GOAWAY: at least this one, so a client never loops.
       if (this.#retiring) this.#goAway(s)
+      // Looked at on use only, as HTTP/1.1's: an idle session is never told to go away for its age.
+      else if (s.state === 'open' && this.#maxAge?.due(s.retireAt) === true) this.#retireForAge(s, this.#maxAge)
     })
     // A session's socket error ends it ('close' follows); without a listener it would be thrown.
     session.on('error', () => {})
@@ -214,6 +232,21 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       this.#sessions.delete(session)
       this.emit('change')
     })
+  }
+
+  /**
+   * gRPC's MAX_CONNECTION_AGE: the drain's two-step GOAWAY (this stream and
+   * those in flight are served), then, after the grace, the session is
+   * destroyed with whatever stream still runs.
+   */
+  #retireForAge (s: Session, maxAge: ConnectionMaxAge): void {
+    this.#retiredByAge++
+    this.#goAway(s)
+    const cancel = maxAge.afterGrace(() => {
+      this.#maxAgeGraceCut++
+      s.session.destroy()
+    })
+    s.session.once('close', cancel)
   }
 
   #goAway (s: Session): void {

@@ -22,6 +22,7 @@
 import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import type { ConnectionMaxAge, RetirementCounts } from '../connection-age/max-age.js'
 import { describeError } from '../scrub.js'
 import { logWritten } from '../log-written.js'
 import type { Lifecycle } from '../lifecycle.js'
@@ -69,6 +70,8 @@ export interface DrainReport {
   readonly cut: readonly CutRequest[]
   /** HTTP/2 sessions and streams (all zero on an HTTP/1.1-only server); `connections` counts HTTP/1.x only. */
   readonly http2: Http2Stats
+  /** HTTP/1.x connections and HTTP/2 sessions retired while the pod served (since it started), by reason. */
+  readonly retiredByReason: RetirementCounts
   readonly cleanup: readonly CleanupResult[]
 }
 
@@ -92,6 +95,8 @@ export interface DrainController {
   announce (reason: string, options: DrainRunOptions): void
   /** Counts of the drain so far, read when metrics are scraped; undefined before a drain starts. */
   progress (): DrainProgress | undefined
+  /** Connections and sessions retired while serving, by reason (both protocols), read when metrics are scraped. */
+  retirements (): RetirementCounts
   readonly config: DrainConfig
 }
 
@@ -117,10 +122,12 @@ interface CloseQueue {
   onClose: (fn: () => Promise<unknown>) => unknown
 }
 
-export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig): DrainController {
-  const tracker = new ConnectionTracker(app.server)
+/** `maxAge`: connections retire by age while the pod serves, through the same trackers (connection-age/max-age.ts). */
+export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, maxAge?: ConnectionMaxAge): DrainController {
+  const tracker = new ConnectionTracker(app.server, Date.now, maxAge)
   advertiseKeepAlive(app.server, config.idleCloseMs)
-  const h2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport })
+  const h2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport, maxAge })
+  const retirements = (): RetirementCounts => ({ max_age: tracker.retirements.max_age + h2.retirements.max_age, max_age_grace_cut: h2.retirements.max_age_grace_cut })
   /** Open connections and requests of both protocols, for the timeline. */
   const counts = (): Record<string, number> => ({ ...tracker.counts, ...h2.counts })
   const goAway = new GoAwayRegistry(app.log)
@@ -292,6 +299,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       connections,
       cut,
       http2: h2.stats,
+      retiredByReason: retirements(),
       cleanup: cleanupResults
     })
     finalDurationMs = result.durationMs
@@ -328,6 +336,7 @@ export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config
       if (http === undefined || timeline === undefined) return undefined
       return { ...tracker.stats, durationMs: finalDurationMs ?? timeline.elapsedMs, cut: cut.length }
     },
+    retirements,
     config
   }
   return controller

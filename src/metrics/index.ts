@@ -11,6 +11,7 @@
  * connection outcomes), never a check's error text: an error can quote a
  * connection string, and labels end up in every dashboard and alert.
  */
+import { RETIRE_REASONS, type RetirementCounts } from '../connection-age/max-age.js'
 import type { DrainProgress } from '../drain/index.js'
 import { errorCodes } from '../errors.js'
 import type { CheckResult } from '../health/types.js'
@@ -22,6 +23,7 @@ export interface MetricSources {
   readonly lifecycle: () => LifecycleState
   readonly checks: () => readonly CheckResult[]
   readonly drain: () => DrainProgress | undefined
+  readonly retirements: () => RetirementCounts
   readonly shed: () => number
 }
 
@@ -34,6 +36,7 @@ export const METRIC_NAMES = Object.freeze([
   'zero_downtime_drain_connections_total',
   'zero_downtime_drain_requests_cut_total',
   'zero_downtime_drain_duration_seconds',
+  'zero_downtime_connections_retired_total',
   'zero_downtime_shed_requests_total'
 ] as const)
 
@@ -131,6 +134,17 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
     registers,
     collect () {
       this.set((sources.drain()?.durationMs ?? 0) / 1000)
+    }
+  })
+  new Counter({
+    name: 'zero_downtime_connections_retired_total',
+    help: 'HTTP/1.x connections and HTTP/2 sessions retired while the pod served, by reason: max_age (older than connectionMaxAgeMs: Connection: close on the next response, or GOAWAY); max_age_grace_cut (HTTP/2 sessions whose streams outlived connectionMaxAgeGraceMs, destroyed)',
+    labelNames: ['reason'],
+    registers,
+    collect () {
+      const counts = sources.retirements()
+      this.reset()
+      for (const reason of RETIRE_REASONS) this.inc({ reason }, counts[reason])
     }
   })
   new Counter({
