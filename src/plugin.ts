@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './plugin-options.js'
+import { SYSTEM_CLOCK } from './clock.js'
 import { ConnectionMaxAge } from './connection-age/max-age.js'
 import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
@@ -175,15 +176,17 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   })
   installProbeRoutes(app, config, probeState)
 
-  const drain = installDrain(app, lifecycle, config.drain, new ConnectionMaxAge(config.connectionAge))
+  const drain = installDrain(app, lifecycle, config.drain, SYSTEM_CLOCK, new ConnectionMaxAge(config.connectionAge, SYSTEM_CLOCK))
   if (config.metrics !== false) {
-    await installMetrics(config.metrics, {
+    const releaseMetrics = await installMetrics(config.metrics, {
       lifecycle: () => lifecycle.state,
       checks: () => runner.results,
       drain: () => drain.progress(),
-      retirements: () => drain.retirements(),
+      retired: () => drain.retiredBy(),
       shed: pressure.shed
     })
+    // Once closed, another app (per-test, an in-process restart) may take the registry over.
+    app.addHook('onClose', async () => { releaseMetrics() })
   }
 
   const events = new EventEmitter()

@@ -2,7 +2,7 @@
 // retirement over real sockets (HTTP/1.1 with Node's agent, pipelining, fetch;
 // h2c with Node's client), where a connection past its age is retired exactly
 // as the drain retires it and nothing fails.
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import net from 'node:net'
@@ -13,6 +13,7 @@ import { ConnectionMaxAge } from '../src/connection-age/max-age.js'
 import { CONNECTION_AGE_DEFAULTS, MIN_MAX_AGE_MS, resolveConnectionAge, type ConnectionAgeConfig } from '../src/connection-age/options.js'
 import { ConnectionTracker } from '../src/drain/connections.js'
 import { Http2SessionTracker } from '../src/drain/http2-sessions.js'
+import type { TrackedConnection } from '../src/drain/transport.js'
 import zeroDowntime from '../src/index.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { until } from './helpers/wait.js'
@@ -38,31 +39,50 @@ t.test('options: on by default, 0 is off, the grace follows drain.requestTimeout
   const app = Fastify()
   t.teardown(() => app.close())
   app.register(zeroDowntime, { connectionMaxAgeMs: 10, pressure: false })
-  await t.rejects(app.ready(), { code: 'FST_ZD_INVALID_OPTION', message: /connectionMaxAgeMs/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_ZD_INVALID_OPTION', message: /connectionMaxAgeMs/ })
 })
 
-t.test('the deadline: the age ±10 % on the injected clock, drawn per connection; off never comes', async (t) => {
+t.test('the deadline: the age ±10 % from the connection\'s opening, drawn once per connection; off puts nothing on the hot path', async (t) => {
   const clock = new FakeClock(1000)
-  t.equal(new ConnectionMaxAge(AGE, clock, () => 0).retireAt(), 1000 + 9000)
-  t.equal(new ConnectionMaxAge(AGE, clock, () => 0.5).retireAt(), 1000 + 10000)
-  t.ok(new ConnectionMaxAge(AGE, clock, () => 0.999999).retireAt() < 1000 + 11000)
-  const age = new ConnectionMaxAge(AGE, clock, () => 0.5)
-  t.notOk(age.due(11000))
+  t.equal(new ConnectionMaxAge(AGE, clock, () => 0).retireAt(1000), 1000 + 9000)
+  t.equal(new ConnectionMaxAge(AGE, clock, () => 0.5).retireAt(1000), 1000 + 10000)
+  t.ok(new ConnectionMaxAge(AGE, clock, () => 0.999999).retireAt(1000) < 1000 + 11000)
+  t.equal(new ConnectionMaxAge({ ...AGE, maxAgeMs: 0 }, clock).onUse(() => true), undefined)
+  let draws = 0
+  const age = new ConnectionMaxAge(AGE, clock, () => { draws++; return 0.5 })
+  const retired: string[] = []
+  const onUse = age.onUse<TrackedConnection>((_c, reason) => { retired.push(reason); return retired.length === 1 }, () => { retired.push('after') })!
+  const c: TrackedConnection = { openedAt: 1000, remoteAddress: '', state: 'busy' }
+  onUse(c)
+  await clock.advanceTo(10999)
+  onUse(c)
+  t.same(retired, [], 'younger than its age')
   await clock.advanceTo(11000)
-  t.ok(age.due(11000))
-  t.equal(new ConnectionMaxAge({ ...AGE, maxAgeMs: 0 }, clock).retireAt(), Number.POSITIVE_INFINITY)
-  let closed = 0
-  const cancel = age.afterGrace(() => { closed++ })
-  t.match(clock.pending, [{ at: 11000 + AGE.graceMs, keepAlive: false }], 'one unref\'ed timer per retired session')
-  await clock.advanceTo(11000 + AGE.graceMs)
-  t.equal(closed, 1)
-  cancel()
+  onUse(c)
+  onUse(c)
+  t.same(retired, ['max_age', 'after', 'max_age'], 'retired at its age; what follows only when the tracker did retire it')
+  t.equal(draws, 1, 'one draw per connection')
+})
+
+t.test('HTTP/2 grace: a session still open after it is destroyed; one that closed first is left alone', async (t) => {
+  const clock = new FakeClock()
+  const age = new ConnectionMaxAge(AGE, clock)
+  const session = (): EventEmitter & { destroyed: number, destroy: () => void } => Object.assign(new EventEmitter(), { destroyed: 0, destroy () { this.destroyed++ } })
+  const open = session()
+  const closed = session()
+  age.graceFor(open)
+  age.graceFor(closed)
+  t.match(clock.pending, [{ at: AGE.graceMs, keepAlive: false }, { at: AGE.graceMs, keepAlive: false }], 'unref\'ed timers')
+  closed.emit('close')
+  await clock.advanceTo(AGE.graceMs)
+  t.same([open.destroyed, closed.destroyed, age.graceCut], [1, 0, 1])
 })
 
 /** An HTTP/1.1 server with a tracker whose age runs on `clock`; each response says which connection (client port) carried it. */
 async function h1Server (t: Test, clock: FakeClock, handler?: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ server: http.Server, tracker: ConnectionTracker }> {
   const server = http.createServer(handler ?? ((req, res) => { res.end(String(req.socket.remotePort)) }))
-  const tracker = new ConnectionTracker(server, Date.now, new ConnectionMaxAge(AGE, clock, () => 0.5))
+  const age = new ConnectionMaxAge(AGE, clock, () => 0.5)
+  const tracker: ConnectionTracker = new ConnectionTracker(server, () => Math.round(clock.now()), age.onUse((c, reason) => tracker.retire(c, reason)))
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.teardown(() => { server.closeAllConnections(); server.close() })
@@ -94,7 +114,7 @@ t.test('HTTP/1.1 with Node\'s agent: an idle old connection stays open; its next
   t.equal(next.status, 200)
   t.not(next.body, first.body, 'then a new connection')
   t.equal(next.connection, 'keep-alive', 'whose own age starts now')
-  t.same(tracker.retirements, { max_age: 1, max_age_grace_cut: 0 })
+  t.same(tracker.retiredBy, { max_age: 1 })
   t.same(tracker.discarded, [])
 })
 
@@ -114,7 +134,7 @@ t.test('HTTP/1.1 pipelining past the age: every request already read is answered
   const responses = raw.split('HTTP/1.1 ').slice(1)
   t.equal(responses.length, 3)
   t.same(responses.map((r) => [r.slice(0, 3), /connection: (\S+)/i.exec(r)?.[1], r.slice(-2)]), [['200', 'keep-alive', '/a'], ['200', 'keep-alive', '/b'], ['200', 'close', '/c']])
-  t.same(tracker.retirements.max_age, 1)
+  t.same(tracker.retiredBy, { max_age: 1 })
   t.same(tracker.discarded, [])
 })
 
@@ -132,12 +152,13 @@ t.test('HTTP/1.1: an old connection retiring when the drain starts is watched on
   await clock.advanceTo(10001)
   const holding = get(agent, server, '/hold')
   await until(() => tracker.counts.inFlight === 1, 'the old connection\'s request in flight')
-  tracker.startRetiring()
+  tracker.startRetiring({ idleCloseMs: 100, spacingMs: 0 })
   t.equal(tracker.counts.inFlight, 1, 'not watched twice')
   release()
   t.same(await holding, { status: 200, connection: 'close', body: 'held' })
   await until(() => tracker.counts.connections === 0, 'retired')
   t.match(tracker.stats, { servedDuringDrain: 1, retired: 1, forced: 0 })
+  t.same(tracker.retiredBy, { max_age: 1 }, 'told to leave once, for its age')
 
   const clock2 = new FakeClock()
   const again = await h1Server(t, clock2, (_req, _res) => {})
@@ -146,7 +167,7 @@ t.test('HTTP/1.1: an old connection retiring when the drain starts is watched on
   await once(socket, 'connect')
   await clock2.advanceTo(10001)
   socket.write('GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n')
-  await until(() => again.tracker.retirements.max_age === 1, 'retired at its first request (its clock already past the age)')
+  await until(() => again.tracker.retiredBy.max_age === 1, 'retired at its first request (its clock already past the age)')
   t.same(again.tracker.cut().map((r) => r.url), ['/stuck'], 'cut before any drain: reported once')
 })
 
@@ -170,17 +191,21 @@ t.test('HTTP/1.1 with undici (Node\'s fetch): requests keep succeeding across th
   t.equal(new Set(ports.slice(0, 4)).size, 1, 'one connection until the age')
   t.equal(new Set(ports.slice(4)).size, 1)
   t.not(ports[4], ports[0], 'a new one after it')
-  t.equal(tracker.retirements.max_age, 1)
+  t.same(tracker.retiredBy, { max_age: 1 })
 })
 
 t.test('HTTP/2: a stream on an old session is served, the session gets the two-step GOAWAY; one that outlives the grace is destroyed', async (t) => {
   const clock = new FakeClock()
   const server = http2.createServer()
-  const tracker = new Http2SessionTracker(server, { maxAge: new ConnectionMaxAge(AGE, clock, () => 0.5) })
+  const age = new ConnectionMaxAge(AGE, clock, () => 0.5)
+  const tracker: Http2SessionTracker = new Http2SessionTracker(server, { clock, onUse: age.onUse((s, reason) => tracker.retire(s, reason), (s) => { age.graceFor(s.session) }) })
   const holds: http2.ServerHttp2Stream[] = []
   server.on('stream', (stream, headers) => {
     if (headers[':path'] === '/hold') holds.push(stream)
-    else stream.respond({ ':status': 200 }) || stream.end(String(headers[':path']))
+    else {
+      stream.respond({ ':status': 200 })
+      stream.end(String(headers[':path']))
+    }
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -198,14 +223,15 @@ t.test('HTTP/2: a stream on an old session is served, the session gets the two-s
   t.teardown(() => { session.destroy() })
   t.equal(await request(session, '/young'), '200 /young')
   await clock.advanceTo(10001)
-  t.equal(tracker.counts.sessions, 1, 'idle past its age: no GOAWAY')
+  t.equal(tracker.counts.connections, 1, 'idle past its age: no GOAWAY')
   const goaway = once(session, 'goaway') as Promise<[number, number]>
   // Two streams at once: the second arrives on a session already told to go away, and is served too.
   t.same(await Promise.all([request(session, '/old-1'), request(session, '/old-2')]), ['200 /old-1', '200 /old-2'])
   t.equal((await goaway)[0], http2.constants.NGHTTP2_NO_ERROR)
   await once(session, 'close')
-  t.same(tracker.retirements, { max_age: 1, max_age_grace_cut: 0 })
+  t.same(tracker.retiredBy, { max_age: 1 })
   t.equal(tracker.stats.goaways, 1)
+  t.equal(age.graceCut, 0)
   const fresh = http2.connect(url)
   t.teardown(() => { fresh.destroy() })
   t.equal(await request(fresh, '/new'), '200 /new', 'the next request, on a new session')
@@ -215,11 +241,11 @@ t.test('HTTP/2: a stream on an old session is served, the session gets the two-s
   const held = fresh.request({ ':path': '/hold' })
   held.on('error', () => {})
   await until(() => holds.length === 1, 'the held stream reached the server')
-  t.equal(tracker.retirements.max_age, 2)
+  t.same(tracker.retiredBy, { max_age: 2 })
   await clock.advanceTo(30000 + AGE.graceMs)
-  t.equal(tracker.retirements.max_age_grace_cut, 1)
+  t.equal(age.graceCut, 1)
   await once(held, 'close')
-  await until(() => tracker.counts.sessions === 0, 'the session destroyed')
+  await until(() => tracker.counts.connections === 0, 'the session destroyed')
 })
 
 t.test('the plugin, on the real clock: past connectionMaxAgeMs the agent\'s next request comes on a new connection; the report and the metrics count it', async (t) => {
@@ -247,7 +273,7 @@ t.test('the plugin, on the real clock: past connectionMaxAgeMs the agent\'s next
   t.equal(closes, 1, 'the old one retired with Connection: close')
   t.match(await registry.getSingleMetricAsString('zero_downtime_connections_retired_total'), /reason="max_age"\} 1/)
   const report = await app.zeroDowntime.drain('test')
-  t.same(report.retiredByReason, { max_age: 1, max_age_grace_cut: 0 })
+  t.match(report.retiredBy, { max_age: 1 })
 })
 
 t.test('docs/probes.md states the default that CONNECTION_AGE_DEFAULTS holds', async (t) => {

@@ -10,8 +10,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
-import { ConnectionTracker, type Connection } from '../src/drain/connections.js'
-import { IdleClosePolicy } from '../src/drain/idle-policy.js'
+import { ConnectionTracker } from '../src/drain/connections.js'
 import { closeWebSocket, endEventStream } from '../src/drain/index.js'
 import { drainControllerOf } from '../src/plugin.js'
 import { drainApp } from './fixtures/drain/app.js'
@@ -75,7 +74,6 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
   const now = (): number => time
   const server = http.createServer((_req, res) => { res.end('ok') })
   const tracker = new ConnectionTracker(server, now)
-  const policy = new IdleClosePolicy<Connection>({ idleCloseMs: 150, spacingMs: 250 }, now)
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.teardown(() => { server.close() })
@@ -89,21 +87,21 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
     client.write(bytes)
     await until(() => serverSocket.bytesRead >= before + bytes.length, 'the server read what the client sent', { intervalMs: 1 })
   }
-  tracker.startRetiring()
-  t.equal(tracker.closeIdle(policy, 150), 150, 'idle since the drain start: looked at again when it is due')
+  tracker.startRetiring({ idleCloseMs: 150, spacingMs: 250 })
+  t.equal(tracker.closeIdle(), 150, 'idle since the drain start: looked at again when it is due')
   time = 1100
   await sent('GET / HTTP/1.1\r\nHost: x\r\n')
-  t.equal(tracker.closeIdle(policy, 150), 150, 'the start of a request 100 ms in: due 150 ms after its first bytes, no longer at the idle due time')
+  t.equal(tracker.closeIdle(), 150, 'the start of a request 100 ms in: due 150 ms after its first bytes, no longer at the idle due time')
   time = 1120
   await sent('X')
-  t.equal(tracker.closeIdle(policy, 150), 130, 'one more header byte does not restart the clock')
+  t.equal(tracker.closeIdle(), 130, 'one more header byte does not restart the clock')
   time = 1249
   await sent('X')
-  t.equal(tracker.closeIdle(policy, 150), 1, 'still open 1 ms before it is due')
+  t.equal(tracker.closeIdle(), 1, 'still open 1 ms before it is due')
   t.equal(tracker.counts.connections, 1)
   const closed = once(client, 'close')
   time = 1250
-  t.equal(tracker.closeIdle(policy, 150), undefined, 'closed when due: nothing left to look at')
+  t.equal(tracker.closeIdle(), undefined, 'closed when due: nothing left to look at')
   t.match(tracker.stats, { stalledClosed: 1, idleClosed: 0, forced: 0 })
   t.equal(tracker.counts.connections, 0)
   await closed

@@ -151,6 +151,8 @@ t.test('a real drain: requests served, a connection retired after its Connection
   t.same(done.connections, { retired: 1, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 })
   t.equal(await value(registry, 'zero_downtime_drain_requests_served_total'), 1)
   t.equal(await value(registry, 'zero_downtime_drain_connections_total', { outcome: 'retired' }), 1)
+  t.equal(await value(registry, 'zero_downtime_connections_retired_total', { reason: 'drain' }), 1, 'told to leave by the drain')
+  t.same(done.retiredBy, { drain: 1 })
   t.equal(await value(registry, 'zero_downtime_drain_requests_cut_total'), 0)
   t.equal(await value(registry, 'zero_downtime_drain_duration_seconds'), done.durationMs / 1000, 'the report\'s duration once stopped')
 })
@@ -221,6 +223,18 @@ t.test('metrics options are validated at registration', async (t) => {
   second.register(zeroDowntime, { metrics: { registry }, pressure: false })
   await t.rejects(async () => { await second.ready() }, { code: 'FST_ZD_METRICS_CONFLICT', message: /option "metrics.registry" already has zero_downtime_check_up/ })
   await first.close()
+})
+
+t.test('after app.close() the metrics stay readable until the next app on the registry takes them over', async (t) => {
+  const registry = new Registry()
+  for (let i = 1; i <= 3; i++) {
+    const app = Fastify()
+    await app.register(zeroDowntime, { metrics: { registry }, pressure: false })
+    await app.ready()
+    t.same((await registry.getMetricsAsJSON()).map((m) => m.name).sort(), [...METRIC_NAMES].sort(), `app ${i} registered`)
+    await app.close()
+    t.same(await lifecycle(registry), ['stopped'], `app ${i} closed: its last values are still read`)
+  }
 })
 
 t.test('prom-client is not loaded unless metrics is given', async (t) => {

@@ -164,8 +164,8 @@ function stoppedLine (over: Partial<DrainReport> = {}): string {
     servedDuringDrain: 9,
     connections: { retired: 5, closedByClient: 2, idleClosed: 3, stalledClosed: 1, forced: 0 },
     cut: [{ method: 'GET', url: '/', ageMs: 1 } as DrainReport['cut'][number]],
-    http2: { sessions: 0, streams: 0, streamsServed: 0, goaways: 0, idleClosed: 0, forced: 0 },
-    retiredByReason: { max_age: 0, max_age_grace_cut: 0 },
+    http2: { sessions: 0, streams: 0, streamsServed: 0, goaways: 0, retired: 0, closedByClient: 0, idleClosed: 0, forced: 0 },
+    retiredBy: {},
     cleanup: [],
     ...over
   }
@@ -199,7 +199,7 @@ t.test('per-pod connection endings: read from the drain\'s stopped line, shown i
 t.test('per-pod endings of a pod that served HTTP/2: its sessions and the streams served in the drain, in the text and HTML reports', async (t) => {
   const h1Only = stoppedLine({ cut: [] })
   t.notOk('http2' in (stoppedReport(h1Only) ?? {}), 'no session seen: no HTTP/2 part')
-  const line = stoppedLine({ connections: { retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }, http2: { sessions: 4, streams: 900, streamsServed: 812, goaways: 4, idleClosed: 1, forced: 0 }, cut: [] })
+  const line = stoppedLine({ connections: { retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }, http2: { sessions: 4, streams: 900, streamsServed: 812, goaways: 4, retired: 3, closedByClient: 0, idleClosed: 1, forced: 0 }, cut: [] })
   t.same(stoppedReport(line), { endings: { retired: 0, closedByClient: 0, idleClosed: 0, stalledClosed: 0, forced: 0 }, http2: { sessions: 4, goaways: 4, idleClosed: 1, streamsServed: 812, forced: 0 }, cut: 0 })
   const events = [
     { at: 0, type: 'deleted' as const, pod: 'web-v1-1', version: 'v1' },

@@ -18,54 +18,70 @@
  * use; the one timer is HTTP/2's grace, per retired session.
  */
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
+import type { TrackedConnection } from '../drain/transport.js'
 import type { ConnectionAgeConfig } from './options.js'
 
-/** Why a connection (an HTTP/2 session) was retired outside the drain. */
-export type RetireReason = 'max_age'
-/** The `reason` label's values, in the metric's order. */
-export const RETIRE_REASONS = Object.freeze(['max_age', 'max_age_grace_cut'] as const satisfies ReadonlyArray<keyof RetirementCounts>)
+/** The reason connections retired for their age are counted under (`retiredBy`, the metrics' `reason` label). */
+export const MAX_AGE_REASON = 'max_age'
 
-/** Connections and sessions retired, by reason, since the server started. */
-export interface RetirementCounts {
-  /** HTTP/1.x connections whose next response carried `Connection: close`, HTTP/2 sessions told to go away, for their age. */
-  readonly max_age: number
-  /**
-   * HTTP/2 sessions retired for their age whose streams outlived
-   * `connectionMaxAgeGraceMs`: destroyed with them (their streams cut).
-   */
-  readonly max_age_grace_cut: number
-}
-
-/** A connection that never reaches its age (max age off). */
-const NEVER = Number.POSITIVE_INFINITY
+/** What the age needs of a transport tracker (drain/transport.ts): its graceful `retire`. */
+export type Retire<C> = (connection: C, reason: string) => boolean
 
 export class ConnectionMaxAge {
   readonly config: ConnectionAgeConfig
   readonly #clock: Clock
   readonly #random: () => number
+  /** Each connection's own jittered deadline, drawn at its first use. */
+  readonly #deadlines = new WeakMap<TrackedConnection, number>()
+  #graceCut = 0
 
-  /** `random`: in [0, 1), as Math.random; injectable so the jitter's bounds are tested exactly. */
+  /**
+   * `clock`: the trackers' (their `openedAt` is read on it); `random`: in
+   * [0, 1), as Math.random, injectable so the jitter's bounds are tested exactly.
+   */
   constructor (config: ConnectionAgeConfig, clock: Clock = SYSTEM_CLOCK, random: () => number = Math.random) {
     this.config = config
     this.#clock = clock
     this.#random = random
   }
 
-  /** When a connection opened now reaches its age: `maxAgeMs` ± `jitter`, drawn per connection. */
-  retireAt (): number {
+  /** HTTP/2 sessions retired for their age whose streams outlived the grace (destroyed with them). */
+  get graceCut (): number {
+    return this.#graceCut
+  }
+
+  /** When a connection opened at `openedAt` reaches its age: `maxAgeMs` ± `jitter`, drawn per connection. */
+  retireAt (openedAt: number): number {
     const { maxAgeMs, jitter } = this.config
-    if (maxAgeMs === 0) return NEVER
-    return this.#clock.now() + maxAgeMs * (1 - jitter + 2 * jitter * this.#random())
+    return openedAt + maxAgeMs * (1 - jitter + 2 * jitter * this.#random())
   }
 
-  /** Whether a connection with this deadline is due, at a use happening now. */
-  due (retireAt: number): boolean {
-    return retireAt <= this.#clock.now()
+  /**
+   * The hook a tracker calls on each use of a connection (a request read, a
+   * stream opened) that is not leaving already: past its age, the connection
+   * is retired through `retire` under `max_age`; `retired` follows (HTTP/2's
+   * grace). Undefined when max age is off: nothing on the hot path then.
+   */
+  onUse<C extends TrackedConnection> (retire: Retire<C>, retired?: (connection: C) => void): ((connection: C) => void) | undefined {
+    if (this.config.maxAgeMs === 0) return undefined
+    return (c) => {
+      let at = this.#deadlines.get(c)
+      if (at === undefined) this.#deadlines.set(c, at = this.retireAt(c.openedAt))
+      if (this.#clock.now() >= at && retire(c, MAX_AGE_REASON)) retired?.(c)
+    }
   }
 
-  /** HTTP/2: calls `close` once the grace is over; returns a function that cancels it (the session closed by itself). */
-  afterGrace (close: () => void): () => void {
-    // Unref'ed: a grace never holds a stopping process.
-    return this.#clock.after(this.config.graceMs, close, false)
+  /**
+   * HTTP/2, after `retire`: gRPC's MAX_CONNECTION_AGE_GRACE. The session
+   * serves its streams to the end; one still open after the grace is
+   * destroyed with them (a stream that never ends must not pin the client
+   * to this pod). Unref'ed, and cancelled when the session closes first.
+   */
+  graceFor (session: { destroy: () => void, once: (event: 'close', fn: () => void) => unknown }): void {
+    const cancel = this.#clock.after(this.config.graceMs, () => {
+      this.#graceCut++
+      session.destroy()
+    }, false)
+    session.once('close', cancel)
   }
 }

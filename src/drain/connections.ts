@@ -25,10 +25,15 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { ConnectionMaxAge, RetireReason, RetirementCounts } from '../connection-age/max-age.js'
 import { scrub } from '../scrub.js'
-import type { IdleClosePolicy, IdleSocket } from './idle-policy.js'
+import { IdleClosePolicy, type IdleSocket } from './idle-policy.js'
 import { isHttp1Socket } from './http2-sessions.js'
+import {
+  DRAIN_REASON,
+  type ConnectionState, type CutRequest, type IdleClose, type TrackedConnection, type TransportCounts, type TransportEndings, type TransportEvents, type TransportTracker
+} from './transport.js'
+
+export type { CutRequest } from './transport.js'
 
 interface Exchange {
   readonly req: IncomingMessage
@@ -43,9 +48,11 @@ interface Pipelined {
   readonly res: ServerResponse
 }
 
-/** Exported for the idle policy's type only: its fields are the tracker's. */
-export interface Connection {
+/** One HTTP/1.x connection; its fields are the tracker's, its `state` is what others read. */
+export interface Connection extends TrackedConnection {
   readonly socket: Socket
+  /** Why it was told to leave (`retire`), if it was. */
+  retiredFor: string | undefined
   readonly exchanges: Set<Exchange>
   /** Epoch ms since which no request is in flight (connection time at first). */
   idleSince: number
@@ -65,29 +72,9 @@ export interface Connection {
   idleClosing: boolean
   /** Epoch ms since which bytes of a request arrived without complete headers (undefined: none). */
   partialSince: number | undefined
-  /** When it reaches its max age, on the age's clock (Infinity: never). */
-  readonly retireAt: number
-  /** Retired before the drain (its requests watched as the drain's are), and why. */
-  retiredFor: RetireReason | undefined
 }
 
-/** A request that was still in flight when the drain had to cut it. */
-export interface CutRequest {
-  readonly method: string
-  readonly url: string
-  /**
-   * Since it arrived; for a request already in flight when the drain started,
-   * since the drain started (0 when cut before any drain).
-   */
-  readonly ageMs: number
-}
-
-export interface ConnectionCounts {
-  /** Open connections. */
-  readonly connections: number
-  /** Requests in flight (WebSockets count as one request each). */
-  readonly inFlight: number
-}
+export type ConnectionCounts = TransportCounts
 
 export interface ConnectionStats {
   /** Responses completed after the drain started. */
@@ -126,13 +113,21 @@ function cutRequest (req: IncomingMessage, ageMs: number): CutRequest {
 }
 
 /** Both trackers' events: `change` after a connection (session) closes or a request (stream) completes. */
-export interface TrackerEvents {
-  change: []
+export type TrackerEvents = TransportEvents
+
+function stateOf (c: Connection): ConnectionState {
+  if (c.idleClosing) return 'closing'
+  if (c.retiredFor !== undefined) return 'retiring'
+  return c.exchanges.size > 0 || c.upgraded || responseInFlight(c.socket) !== undefined ? 'busy' : 'idle'
 }
 
-export class ConnectionTracker extends EventEmitter<TrackerEvents> {
+export class ConnectionTracker extends EventEmitter<TrackerEvents> implements TransportTracker<Connection> {
+  readonly kind = 'http1'
   readonly #connections = new Map<Socket, Connection>()
   readonly #now: () => number
+  readonly #retiredBy: Record<string, number> = {}
+  #policy: IdleClosePolicy<Connection> | undefined
+  #idleCloseMs = 0
   #retiring = false
   /** Epoch ms of the drain start (0 before): idle clocks never start earlier. */
   #retiringSince = 0
@@ -147,13 +142,12 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   /** During the drain: per client address, epoch ms of the latest request read from it. */
   readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
-  readonly #maxAge: ConnectionMaxAge | undefined
-  #retiredByAge = 0
-  /** `maxAge`: retire connections by age (connection-age/max-age.ts) while the server serves. */
-  constructor (server: Server, now: () => number = Date.now, maxAge?: ConnectionMaxAge) {
+  readonly #onUse: ((c: Connection) => void) | undefined
+  /** `onUse`: called at each request read on a connection not leaving yet (connection-age/max-age.ts retires it there). */
+  constructor (server: Server, now: () => number = Date.now, onUse?: (c: Connection) => void) {
     super()
     this.#now = now
-    this.#maxAge = maxAge
+    this.#onUse = onUse
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
     // HTTP/2 sessions are tracked by Http2SessionTracker: only HTTP/1.x here.
@@ -166,7 +160,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
       // An HTTP/2 stream through Node's compatibility API: not a connection.
       if (req.httpVersionMajor !== 1) return
       const c = this.#track(req.socket)
-      if (this.#retiring || c.retiredFor !== undefined) {
+      if (c.retiredFor !== undefined) {
         this.#watch(c, req, res)
         return
       }
@@ -175,8 +169,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
       if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
       // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
       c.lastUse = ++this.#uses
-      // Looked at on use only: an idle connection is never closed for its age (that would race its client).
-      if (this.#maxAge?.due(c.retireAt) === true) this.#retire(c, 'max_age')
+      this.#onUse?.(c)
     })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
@@ -199,9 +192,31 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     return this.#discarded
   }
 
-  /** Connections retired while serving, by reason, since the server started. */
-  get retirements (): RetirementCounts {
-    return { max_age: this.#retiredByAge, max_age_grace_cut: 0 }
+  get endings (): TransportEndings {
+    const { servedDuringDrain, ...rest } = this.stats
+    return { served: servedDuringDrain, ...rest }
+  }
+
+  get retiredBy (): Readonly<Record<string, number>> {
+    return { ...this.#retiredBy }
+  }
+
+  connections (): Iterable<Connection> {
+    return this.#connections.values()
+  }
+
+  /**
+   * Tells one connection to leave after its response in flight, or after its
+   * next one when idle (closing an idle socket would race its client).
+   */
+  retire (c: Connection, reason: string): boolean {
+    if (this.#connections.get(c.socket) !== c || c.retiredFor !== undefined) return false
+    c.retiredFor = reason
+    this.#retiredBy[reason] = (this.#retiredBy[reason] ?? 0) + 1
+    // The request in flight at this instant, and those pipelined behind it, in the order read.
+    for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
+    c.pipelined = []
+    return true
   }
 
   get stats (): ConnectionStats {
@@ -216,16 +231,20 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   }
 
   /** From now on every response carries `Connection: close`, including those in flight whose headers are not sent yet. */
-  startRetiring (): void {
+  startRetiring ({ idleCloseMs, spacingMs }: IdleClose): void {
     this.#retiring = true
     this.#retiringSince = this.#now()
+    this.#idleCloseMs = idleCloseMs
+    this.#policy = new IdleClosePolicy<Connection>({ idleCloseMs, spacingMs }, this.#now)
     for (const c of this.#connections.values()) {
-      // The request in flight on each connection at drain start, and those
-      // pipelined behind it, in the order read (a retired one's are watched already).
-      if (c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
-      c.pipelined = []
+      this.retire(c, DRAIN_REASON)
       c.bytesReadWhenIdle = c.socket.bytesRead
     }
+  }
+
+  /** Half-closed connections still waiting for their client's close (the idle policy's). */
+  get idleClosing (): number {
+    return this.#policy?.closing ?? 0
   }
 
   /**
@@ -237,7 +256,10 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
    * client sends its headers in milliseconds. Returns the milliseconds until
    * the policy or a partial request needs another look, or undefined.
    */
-  closeIdle (policy: IdleClosePolicy<Connection>, idleCloseMs: number): number | undefined {
+  closeIdle (): number | undefined {
+    const policy = this.#policy
+    if (policy === undefined) return undefined
+    const idleCloseMs = this.#idleCloseMs
     const now = this.#now()
     let next: number | undefined
     const idle = new Map<Connection, IdleSocket>()
@@ -281,7 +303,8 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     const cut: CutRequest[] = []
     for (const c of this.#connections.values()) {
       for (const { req, startedAt } of c.exchanges) cut.push(cutRequest(req, now - startedAt))
-      // Cut before the drain started (an abort): nothing is watched yet.
+      // Cut before the drain started (an abort): nothing is watched yet, unless
+      // it was retired (for its age): then its exchanges above are all of them.
       if (!this.#retiring && c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
       this.#forced++
       this.#close(c)
@@ -292,11 +315,17 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   #track (socket: Socket): Connection {
     const existing = this.#connections.get(socket)
     if (existing !== undefined) return existing
+    const now = this.#now()
     const c: Connection = {
-      socket, exchanges: new Set(), idleSince: this.#now(), lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
-      closeAnnounced: false, idleClosing: false, partialSince: undefined, retireAt: this.#maxAge?.retireAt() ?? Number.POSITIVE_INFINITY, retiredFor: undefined
+      socket, exchanges: new Set(), idleSince: now, lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
+      closeAnnounced: false, idleClosing: false, partialSince: undefined, retiredFor: undefined,
+      openedAt: now,
+      remoteAddress: socket.remoteAddress ?? '',
+      get state () { return stateOf(c) }
     }
     this.#connections.set(socket, c)
+    // Accepted during the drain: it leaves after its first response.
+    if (this.#retiring) this.retire(c, DRAIN_REASON)
     socket.once('close', () => {
       // Still listed: it ended on its own (after a Connection: close response,
       // its client closed it, or its client answered the drain's idle close),
@@ -317,19 +346,6 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     c.socket.destroy()
   }
 
-  /**
-   * Retires one connection while the server serves, exactly as the drain
-   * retires them all: from now on its requests are watched, and the one read
-   * last gets `Connection: close` (those pipelined before it are answered
-   * first, none gets a 503).
-   */
-  #retire (c: Connection, reason: RetireReason): void {
-    c.retiredFor = reason
-    this.#retiredByAge++
-    for (const res of this.#pendingBeforeDrain(c)) this.#watch(c, res.req, res)
-    c.pipelined = []
-  }
-
   #pipeline (c: Connection, req: IncomingMessage, res: ServerResponse): void {
     c.pipelined = c.pipelined.filter((p) => !p.res.writableFinished)
     c.pipelined.push({ req, res })
@@ -348,7 +364,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive }
     c.lastUse = ++this.#uses
     // The client reaching into its pool: the idle close of this address holds meanwhile.
-    if (this.#retiring) this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
+    this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
     // Read after a response that ended the connection (Node has ended the
     // socket): it is never answered. Needs the client's bytes to arrive in the
     // instant between that response and the socket's close, which no test can
@@ -366,7 +382,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     c.exchanges.add(exchange)
     if (!res.headersSent) res.shouldKeepAlive = false
     res.once('finish', () => {
-      // A connection retired for its age before the drain: not the drain's.
+      // Outside the drain (a connection retired by age): no drain to count for.
       if (this.#retiring) this.#servedDuringDrain++
       if (endsConnection(res)) {
         c.closeAnnounced = true

@@ -28,14 +28,17 @@
  * completed from the drain start, `cut` names those the deadline cut.
  */
 import { EventEmitter } from 'node:events'
-import type { Http2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2'
+import { constants, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2'
 import type { Server } from 'node:net'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { ConnectionMaxAge, RetirementCounts } from '../connection-age/max-age.js'
 import { scrub } from '../scrub.js'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { interposeTlsTransport, type TlsSessionTransport } from './http2-transport.js'
-import type { CutRequest, TrackerEvents } from './connections.js'
+import {
+  DRAIN_REASON,
+  type ConnectionState, type CutRequest, type IdleClose, type TrackedConnection, type TransportCounts, type TransportEndings, type TransportEvents, type TransportTracker
+} from './transport.js'
 
 /** RFC 9113 6.8 / 6.5: the largest stream id, "refuse nothing". */
 const MAX_STREAM_ID = 2 ** 31 - 1
@@ -73,16 +76,24 @@ interface Stream {
   readonly startedAt: number
 }
 
-interface Session {
+/** One HTTP/2 session; its fields are the tracker's, its `state` is what others read. */
+export interface Session extends TrackedConnection {
   readonly session: Http2Session
   /** Where the first GOAWAY is written (the TCP socket for h2c, the TLS one under a transport); none: final GOAWAY alone. */
   readonly frames: Socket | undefined
   readonly streams: Map<ServerHttp2Stream, Stream>
   idleSince: number
   /** 'open' → 'notified' (first GOAWAY out, PING pending) → 'closing' (final GOAWAY out); 'cut': destroyed at the deadline. */
-  state: 'open' | 'notified' | 'closing' | 'cut'
-  /** When it reaches its max age, on the age's clock (Infinity: never). */
-  readonly retireAt: number
+  phase: 'open' | 'notified' | 'closing' | 'cut'
+  /** Why it was told to go away: retired (busy, opened during the drain, or by a caller), or it stayed idle. */
+  goneAway: 'retired' | 'idle' | undefined
+  /** Cancels the bound on the PING's answer. */
+  cancelPingBound: () => void
+}
+
+function stateOf (s: Session): ConnectionState {
+  if (s.phase === 'open') return s.streams.size > 0 ? 'busy' : 'idle'
+  return s.phase === 'notified' ? 'retiring' : 'closing'
 }
 
 export interface Http2Counts {
@@ -97,42 +108,65 @@ export interface Http2Stats {
   readonly sessions: number
   /** Streams received since the server started. */
   readonly streams: number
-  /** Streams completed after the drain started (not those cut at the deadline). */
+  /** Streams answered in full after the drain started (not those their client reset, nor those cut at the deadline). */
   readonly streamsServed: number
   /** Sessions told to go away (graceful GOAWAY sequence started). */
   readonly goaways: number
-  /** Sessions that stayed idle for `idleCloseMs` and were told to go away then. */
+  /** Sessions that ended during the drain after it told them to go away while they were busy. */
+  readonly retired: number
+  /** Sessions their client closed during the drain before it told them to go away. */
+  readonly closedByClient: number
+  /** Sessions that ended after the drain told them to go away for staying idle `idleCloseMs`. */
   readonly idleClosed: number
   /** Sessions destroyed at the deadline (or on a second signal). */
   readonly forced: number
 }
 
-export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
+export interface Http2TrackerOptions {
+  /** Put a TlsSessionTransport under h2-over-TLS sessions (drain.http2TlsTransport). */
+  readonly tlsTransport?: boolean
+  readonly clock?: Clock
+  /**
+   * How long a session told to go away may take to answer the drain's PING
+   * before the final GOAWAY goes out anyway (drain.idleCloseSpacingMs, the
+   * bound HTTP/1.1 gives a peer that never answers a FIN).
+   */
+  readonly pingTimeoutMs?: number
+  /** Called at each stream opened on a session not leaving yet (connection-age/max-age.ts retires it there). */
+  readonly onUse?: (s: Session) => void
+}
+
+/** Used when `pingTimeoutMs` is 0 (every idle connection closed at once): still wait one such bound for the ACK. */
+const DEFAULT_PING_TIMEOUT_MS = 250
+
+export class Http2SessionTracker extends EventEmitter<TransportEvents> implements TransportTracker<Session> {
+  readonly kind = 'http2'
   readonly #sessions = new Map<Http2Session, Session>()
   readonly #now: () => number
+  readonly #clock: Clock
+  readonly #pingTimeoutMs: number
+  readonly #retiredBy: Record<string, number> = {}
+  #idleCloseMs = 0
   #retiring = false
   #retiringSince = 0
   #seen = 0
   #streams = 0
   #streamsServed = 0
   #goaways = 0
+  #retired = 0
+  #closedByClient = 0
   #idleClosed = 0
   #forced = 0
-  #retiredByAge = 0
-  #maxAgeGraceCut = 0
-  readonly #maxAge: ConnectionMaxAge | undefined
   /** Where the session being set up writes frames: Node emits 'session' synchronously from its own connection listener. */
   #accepting: { frames: Socket, transport?: TlsSessionTransport } | undefined
 
-  /**
-   * `tlsTransport`: put a TlsSessionTransport under h2-over-TLS sessions
-   * (drain.http2TlsTransport); `maxAge`: retire sessions by age while the
-   * server serves (connection-age/max-age.ts).
-   */
-  constructor (server: Server, { tlsTransport = true, now = Date.now, maxAge }: { tlsTransport?: boolean, now?: () => number, maxAge?: ConnectionMaxAge } = {}) {
+  readonly #onUse: ((s: Session) => void) | undefined
+  constructor (server: Server, { tlsTransport = true, clock = SYSTEM_CLOCK, pingTimeoutMs = DEFAULT_PING_TIMEOUT_MS, onUse }: Http2TrackerOptions = {}) {
     super()
-    this.#now = now
-    this.#maxAge = maxAge
+    this.#clock = clock
+    this.#onUse = onUse
+    this.#now = () => Math.round(clock.now())
+    this.#pingTimeoutMs = pingTimeoutMs > 0 ? pingTimeoutMs : DEFAULT_PING_TIMEOUT_MS
     if (!isHttp2Server(server)) return
     if (server instanceof TlsServer) {
       if (tlsTransport) interposeTlsTransport(server, (transport) => { this.#accepting = { frames: transport.tls, transport } })
@@ -147,26 +181,58 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
     })
   }
 
-  get counts (): Http2Counts {
-    let streams = 0
-    for (const s of this.#sessions.values()) streams += s.streams.size
-    return { sessions: this.#sessions.size, streams }
+  get counts (): TransportCounts {
+    let inFlight = 0
+    for (const s of this.#sessions.values()) inFlight += s.streams.size
+    return { connections: this.#sessions.size, inFlight }
+  }
+
+  /** Streams are answered on the session or cut with it: none is read and left unanswered. */
+  readonly discarded: readonly CutRequest[] = []
+
+  get endings (): TransportEndings {
+    return { served: this.#streamsServed, retired: this.#retired, closedByClient: this.#closedByClient, idleClosed: this.#idleClosed, stalledClosed: 0, forced: this.#forced }
+  }
+
+  get retiredBy (): Readonly<Record<string, number>> {
+    return { ...this.#retiredBy }
+  }
+
+  get idleClosing (): number {
+    let n = 0
+    for (const s of this.#sessions.values()) if (s.goneAway === 'idle') n++
+    return n
+  }
+
+  connections (): Iterable<Session> {
+    return this.#sessions.values()
+  }
+
+  /** Starts the graceful GOAWAY sequence on one session: it serves the streams its client sent before it saw the GOAWAY, then ends. */
+  retire (s: Session, reason: string): boolean {
+    if (this.#sessions.get(s.session) !== s) return false
+    return this.#goAway(s, 'retired', reason)
   }
 
   get stats (): Http2Stats {
-    return { sessions: this.#seen, streams: this.#streams, streamsServed: this.#streamsServed, goaways: this.#goaways, idleClosed: this.#idleClosed, forced: this.#forced }
-  }
-
-  /** Sessions told to go away while the server serves, by reason, since the server started. */
-  get retirements (): RetirementCounts {
-    return { max_age: this.#retiredByAge, max_age_grace_cut: this.#maxAgeGraceCut }
+    return {
+      sessions: this.#seen,
+      streams: this.#streams,
+      streamsServed: this.#streamsServed,
+      goaways: this.#goaways,
+      retired: this.#retired,
+      closedByClient: this.#closedByClient,
+      idleClosed: this.#idleClosed,
+      forced: this.#forced
+    }
   }
 
   /** Sessions busy now are told to go away at once; new ones after their first stream; idle ones by `closeIdle`. */
-  startRetiring (): void {
+  startRetiring ({ idleCloseMs }: IdleClose): void {
     this.#retiring = true
     this.#retiringSince = this.#now()
-    for (const s of this.#sessions.values()) if (s.streams.size > 0) this.#goAway(s)
+    this.#idleCloseMs = idleCloseMs
+    for (const s of this.#sessions.values()) if (s.streams.size > 0) this.#goAway(s, 'retired', DRAIN_REASON)
   }
 
   /**
@@ -175,15 +241,16 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
    * sends meanwhile is still served). Returns the ms until the next idle
    * session is due, or undefined when none is idle.
    */
-  closeIdle (idleCloseMs: number): number | undefined {
+  closeIdle (): number | undefined {
+    if (!this.#retiring) return undefined
+    const idleCloseMs = this.#idleCloseMs
     const now = this.#now()
     let next: number | undefined
     for (const s of this.#sessions.values()) {
-      if (s.streams.size > 0 || s.state !== 'open') continue
+      if (s.streams.size > 0 || s.phase !== 'open') continue
       const dueIn = Math.max(s.idleSince, this.#retiringSince) + idleCloseMs - now
       if (dueIn <= 0) {
-        this.#idleClosed++
-        this.#goAway(s)
+        this.#goAway(s, 'idle', DRAIN_REASON)
       } else if (next === undefined || dueIn < next) {
         next = dueIn
       }
@@ -201,14 +268,27 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       this.#forced++
       this.#sessions.delete(s.session)
       // Its streams close as the session is destroyed: they were cut, not served.
-      s.state = 'cut'
+      s.phase = 'cut'
+      s.cancelPingBound()
       s.session.destroy()
     }
     return cut
   }
 
   #track (session: Http2Session, frames: Socket | undefined): void {
-    const s: Session = { session, frames, streams: new Map(), idleSince: this.#now(), state: 'open', retireAt: this.#maxAge?.retireAt() ?? Number.POSITIVE_INFINITY }
+    const now = this.#now()
+    const s: Session = {
+      session,
+      frames,
+      streams: new Map(),
+      idleSince: now,
+      phase: 'open',
+      goneAway: undefined,
+      cancelPingBound: () => {},
+      openedAt: now,
+      remoteAddress: (frames ?? session.socket)?.remoteAddress ?? '',
+      get state () { return stateOf(s) }
+    }
     this.#seen++
     this.#sessions.set(session, s)
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -217,45 +297,41 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
       stream.once('close', () => {
         s.streams.delete(stream)
         s.idleSince = this.#now()
-        if (this.#retiring && s.state !== 'cut') this.#streamsServed++
+        // A stream its client reset (or that failed) was not answered in full.
+        if (this.#retiring && s.phase !== 'cut' && stream.rstCode === constants.NGHTTP2_NO_ERROR) this.#streamsServed++
         this.emit('change')
       })
       // A session opened during the drain serves the streams its client sent
       // before it saw GOAWAY: at least this one, so a client never loops.
-      if (this.#retiring) this.#goAway(s)
-      // Looked at on use only, as HTTP/1.1's: an idle session is never told to go away for its age.
-      else if (s.state === 'open' && this.#maxAge?.due(s.retireAt) === true) this.#retireForAge(s, this.#maxAge)
+      if (this.#retiring) this.#goAway(s, 'retired', DRAIN_REASON)
+      else this.#onUse?.(s)
     })
     // A session's socket error ends it ('close' follows); without a listener it would be thrown.
     session.on('error', () => {})
     session.once('close', () => {
-      this.#sessions.delete(session)
+      // Still listed: it ended on its own, not cut by the drain.
+      s.cancelPingBound()
+      if (this.#sessions.delete(session) && this.#retiring) this.#ended(s)
       this.emit('change')
     })
   }
 
-  /**
-   * gRPC's MAX_CONNECTION_AGE: the drain's two-step GOAWAY (this stream and
-   * those in flight are served), then, after the grace, the session is
-   * destroyed with whatever stream still runs.
-   */
-  #retireForAge (s: Session, maxAge: ConnectionMaxAge): void {
-    this.#retiredByAge++
-    this.#goAway(s)
-    const cancel = maxAge.afterGrace(() => {
-      this.#maxAgeGraceCut++
-      s.session.destroy()
-    })
-    s.session.once('close', cancel)
+  #ended (s: Session): void {
+    if (s.goneAway === 'retired') this.#retired++
+    else if (s.goneAway === 'idle') this.#idleClosed++
+    else this.#closedByClient++
   }
 
-  #goAway (s: Session): void {
-    if (s.state !== 'open' || s.session.destroyed || s.session.closed) return
+  /** Returns false when the session was leaving already. */
+  #goAway (s: Session, why: 'retired' | 'idle', reason: string): boolean {
+    if (s.phase !== 'open' || s.session.destroyed || s.session.closed) return false
     this.#goaways++
-    s.state = 'notified'
+    this.#retiredBy[reason] = (this.#retiredBy[reason] ?? 0) + 1
+    s.goneAway = why
+    s.phase = 'notified'
     const final = (): void => {
-      if (s.state !== 'notified') return
-      s.state = 'closing'
+      if (s.phase !== 'notified') return
+      s.phase = 'closing'
       // The final GOAWAY (last stream id = the last one received); Node ends
       // the session once its open streams finish.
       if (!s.session.destroyed) s.session.close()
@@ -266,13 +342,22 @@ export class Http2SessionTracker extends EventEmitter<TrackerEvents> {
     // refused with REFUSED_STREAM (not processed, RFC 9113 8.7: safe to retry).
     if (s.frames === undefined || !s.frames.writable) {
       final()
-      return
+      return true
     }
     s.frames.write(goAwayFrame(MAX_STREAM_ID))
     // The ACK comes back after every frame the client sent before it; the
     // callback runs while Node parses that read, so the final GOAWAY waits a
     // turn of the event loop for the frames read with the ACK.
     const sent = s.session.ping((err) => { if (err === null) setImmediate(final); else final() })
-    if (!sent) final()
+    if (!sent) {
+      final()
+      return true
+    }
+    // A peer that never answers (a paused container, a stuck event loop, a
+    // half-open connection) must not hold the drain to its deadline: after
+    // the bound HTTP/1.1 gives a FIN, the final GOAWAY goes out anyway, and
+    // Node ends the session once its open streams finish.
+    s.cancelPingBound = this.#clock.after(this.#pingTimeoutMs, final, false)
+    return true
   }
 }

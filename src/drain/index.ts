@@ -11,4 +11,4 @@ export {
 export {
   installDrain, PROMPT_DRAIN,
   type DrainController, type DrainReport, type DrainRunOptions, type DrainProgress
-} from './sequence.js'
+} from './install.js'

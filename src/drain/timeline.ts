@@ -5,6 +5,7 @@
  * (`jq 'select(.drain) | [.drainMs, .drain, .msg]'`).
  */
 import type { FastifyBaseLogger } from 'fastify'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 
 export type TimelineStep =
   | 'signal'
@@ -22,15 +23,18 @@ export type TimelineStep =
 
 export class Timeline {
   readonly #log: FastifyBaseLogger
-  readonly startedAt: number
+  readonly #clock: Clock
+  readonly #startedAt: number
 
-  constructor (log: FastifyBaseLogger, startedAt = Date.now()) {
+  constructor (log: FastifyBaseLogger, clock: Clock = SYSTEM_CLOCK) {
     this.#log = log
-    this.startedAt = startedAt
+    this.#clock = clock
+    this.#startedAt = clock.now()
   }
 
+  /** Whole milliseconds since the drain started. */
   get elapsedMs (): number {
-    return Date.now() - this.startedAt
+    return Math.round(this.#clock.now() - this.#startedAt)
   }
 
   info (step: TimelineStep, msg: string, fields: Record<string, unknown> = {}): void {

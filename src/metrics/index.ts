@@ -11,7 +11,6 @@
  * connection outcomes), never a check's error text: an error can quote a
  * connection string, and labels end up in every dashboard and alert.
  */
-import { RETIRE_REASONS, type RetirementCounts } from '../connection-age/max-age.js'
 import type { DrainProgress } from '../drain/index.js'
 import { errorCodes } from '../errors.js'
 import type { CheckResult } from '../health/types.js'
@@ -23,7 +22,8 @@ export interface MetricSources {
   readonly lifecycle: () => LifecycleState
   readonly checks: () => readonly CheckResult[]
   readonly drain: () => DrainProgress | undefined
-  readonly retirements: () => RetirementCounts
+  /** Connections (sessions) told to leave per reason, since the server started. */
+  readonly retired: () => Readonly<Record<string, number>>
   readonly shed: () => number
 }
 
@@ -57,13 +57,28 @@ async function loadPromClient (): Promise<PromClient> {
   }
 }
 
-/** Registers the `zero_downtime_*` metrics on the configured registry. */
-export async function installMetrics (config: ResolvedMetrics, sources: MetricSources): Promise<void> {
+/**
+ * Marks a metric whose app has closed: it stays readable (a scrape during
+ * the process's last moments reads the drain's final counts) until another
+ * app registers on the same registry and replaces it.
+ */
+const RELEASED = Symbol('fastify-zero-downtime metrics released')
+
+type Releasable = object & { [RELEASED]?: true }
+
+/**
+ * Registers the `zero_downtime_*` metrics on the configured registry; returns
+ * the function that releases them on app.close(), so another app (a per-test
+ * one, an in-process restart) can register on the same registry.
+ */
+export async function installMetrics (config: ResolvedMetrics, sources: MetricSources): Promise<() => void> {
   const { registry } = config
-  const taken = METRIC_NAMES.filter((name) => registry.getSingleMetric(name) !== undefined)
+  const existing = METRIC_NAMES.map((name) => [name, registry.getSingleMetric(name) as Releasable | undefined] as const)
+  const taken = existing.filter(([, metric]) => metric !== undefined && metric[RELEASED] !== true).map(([name]) => name)
   if (taken.length > 0) {
     throw new errorCodes.FST_ZD_METRICS_CONFLICT(`option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
   }
+  for (const [name, metric] of existing) if (metric !== undefined) registry.removeSingleMetric(name)
   const { Counter, Gauge } = await loadPromClient()
   const registers = [registry as never]
 
@@ -101,7 +116,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   // a scrape costs the same however many requests there were.
   new Counter({
     name: 'zero_downtime_drain_requests_served_total',
-    help: 'Responses completed after the drain started',
+    help: 'HTTP/1.x responses and HTTP/2 streams answered in full after the drain started (a stream its client reset is not served)',
     registers,
     collect () {
       this.reset()
@@ -110,7 +125,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   })
   new Counter({
     name: 'zero_downtime_drain_connections_total',
-    help: 'Connections that ended during the drain, by outcome: retired (after a Connection: close response), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
+    help: 'HTTP/1.x connections and HTTP/2 sessions that ended during the drain, by outcome: retired (after a Connection: close response or a GOAWAY), closed_by_client, idle_closed (idle for drain.idleCloseMs), stalled_closed (request headers incomplete for drain.idleCloseMs), forced (cut at the deadline)',
     labelNames: ['outcome'],
     registers,
     collect () {
@@ -138,13 +153,13 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
   })
   new Counter({
     name: 'zero_downtime_connections_retired_total',
-    help: 'HTTP/1.x connections and HTTP/2 sessions retired while the pod served, by reason: max_age (older than connectionMaxAgeMs: Connection: close on the next response, or GOAWAY); max_age_grace_cut (HTTP/2 sessions whose streams outlived connectionMaxAgeGraceMs, destroyed)',
+    help: 'HTTP/1.x connections and HTTP/2 sessions told to leave gracefully (Connection: close on their next response, GOAWAY), by reason: drain, or the reason given to retire()',
     labelNames: ['reason'],
     registers,
     collect () {
-      const counts = sources.retirements()
       this.reset()
-      for (const reason of RETIRE_REASONS) this.inc({ reason }, counts[reason])
+      // `drain` always has a series: 0 until a drain, so a dashboard finds it before the first one.
+      for (const [reason, n] of Object.entries({ drain: 0, ...sources.retired() })) this.inc({ reason }, n)
     }
   })
   new Counter({
@@ -156,4 +171,8 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
       this.inc(sources.shed())
     }
   })
+  const ours = METRIC_NAMES.map((name) => registry.getSingleMetric(name) as Releasable)
+  return () => {
+    for (const metric of ours) metric[RELEASED] = true
+  }
 }

@@ -7,6 +7,7 @@ import { invalid, isPlainObject, rejectUnknownKeys } from '../options.js'
 export interface MetricsRegistry {
   registerMetric: (metric: never) => void
   getSingleMetric: (name: string) => unknown
+  removeSingleMetric: (name: string) => void
 }
 
 export interface MetricsOptions {
@@ -25,8 +26,9 @@ export function resolveMetrics (input: unknown): ResolvedMetrics | false {
   if (!isPlainObject(input)) throw invalid('metrics', 'an object { registry } with a prom-client Registry, or false', input)
   rejectUnknownKeys(input, KEYS, 'metrics.')
   const { registry } = input as { registry?: unknown }
-  const r = registry as Partial<Record<'registerMetric' | 'getSingleMetric' | 'metrics', unknown>> | null | undefined
-  if (typeof r !== 'object' || r === null || typeof r.registerMetric !== 'function' || typeof r.getSingleMetric !== 'function' || typeof r.metrics !== 'function') {
+  const r = registry as Partial<Record<'registerMetric' | 'getSingleMetric' | 'removeSingleMetric' | 'metrics', unknown>> | null | undefined
+  if (typeof r !== 'object' || r === null || typeof r.registerMetric !== 'function' || typeof r.getSingleMetric !== 'function' ||
+    typeof r.removeSingleMetric !== 'function' || typeof r.metrics !== 'function') {
     throw invalid('metrics.registry', 'a prom-client Registry (e.g. `register` or `new Registry()` from prom-client)', registry)
   }
   return Object.freeze({ registry: registry as MetricsRegistry })
