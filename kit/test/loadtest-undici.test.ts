@@ -48,7 +48,7 @@ t.test('undiciLoop: each request is counted on the pod of the connection it went
   const recorder = new Recorder(() => performance.now())
   // The pod of a connection, as the L4 relay knows it: here, any connection the server accepted.
   const podFor = (clientPort: number | undefined): string | undefined => clientPort !== undefined && clientPorts.has(clientPort) ? 'pod-a' : undefined
-  const load = undiciLoop({ host: '127.0.0.1', port, recorder, podFor, requestTimeoutMs: 5000 }, { connections: 2, request: { method: 'GET', path: '/' } })
+  const load = undiciLoop({ host: '127.0.0.1', port, recorder, podFor, requestTimeoutMs: 5000 }, { connections: 2, request: { method: 'POST', path: '/echo', body: '{}' } })
   const other = new Pool(`http://127.0.0.1:${port}`)
   t.teardown(async () => { await other.close() })
   for (let i = 0; i < 1000 && recorder.counts.ok < 20; i++) {
