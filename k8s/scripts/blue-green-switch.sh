@@ -25,7 +25,7 @@ it does not point at now, so running it twice switches back):
 The switch moves new connections at once, not the ones already open: kube-proxy
 keeps an established connection on its pod and pooled clients (Node's agent,
 undici, gRPC channels) reuse theirs. With fastify-zero-downtime's connection max
-age (connectionMaxAgeMs, 30 s by default) they move within about BG_FOLLOW s
+age (connectionMaxAgeMs, 30 s by default) they move within about 35 s
 (measured); without it, not until the old colour's pods drain. A switch back
 moves traffic the same way, no faster. The old colour keeps running: scale it
 down once traffic has followed (docs/kubernetes.md).
