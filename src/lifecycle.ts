@@ -23,15 +23,9 @@ export interface LifecycleEvents {
 
 export class Lifecycle extends EventEmitter<LifecycleEvents> {
   #state: LifecycleState = 'starting'
-  #changedAt: number = Date.now()
 
   get state (): LifecycleState {
     return this.#state
-  }
-
-  /** Epoch milliseconds of the last transition. */
-  get changedAt (): number {
-    return this.#changedAt
   }
 
   /** True from SIGTERM on: the pod must not receive new traffic. */
@@ -48,7 +42,6 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     const from = this.#state
     if (LIFECYCLE_STATES.indexOf(next) <= LIFECYCLE_STATES.indexOf(from)) return false
     this.#state = next
-    this.#changedAt = Date.now()
     this.emit('state', next, from)
     return true
   }

@@ -14,7 +14,7 @@
  */
 import { types } from 'node:util'
 import { errorCodes } from './errors.js'
-import { describeError } from './scrub.js'
+import { describeError, scrub } from './scrub.js'
 
 /** Largest delay a Node.js timer accepts; longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
@@ -25,11 +25,17 @@ const NONE: ReadonlySet<string> = new Set()
 /** Longest piece of a user value (or key) quoted in a message. */
 const MAX_QUOTED = 80
 
+/**
+ * A user's key or value in a message, scrubbed: the TypeError ends up in a
+ * crash log, and a value given to the wrong option is as often a connection
+ * string (`checkIntervalMs: process.env.DATABASE_URL`) as a typo.
+ */
 function quote (text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
+  const clean = scrub(text)
+  return JSON.stringify(clean.length > MAX_QUOTED ? `${clean.slice(0, MAX_QUOTED)}…` : clean)
 }
 
-/** What kind of object `value` is, for a message; never runs a Proxy trap, never throws. */
+/** What kind of object `value` is, for a message; never runs a trap of `value` (a Proxy), never throws. */
 function describeObject (value: object): string {
   if (types.isProxy(value)) return 'a Proxy'
   if (Array.isArray(value)) return 'an array'
@@ -39,16 +45,18 @@ function describeObject (value: object): string {
   if (types.isRegExp(value)) return 'a RegExp'
   if (types.isPromise(value)) return 'a Promise'
   if (types.isBoxedPrimitive(value)) return 'a boxed primitive'
+  // No trap to run here: `value` itself is no Proxy (its prototype may be one).
+  const proto = Object.getPrototypeOf(value) as object | null
+  if (proto === null || proto === Object.prototype) return 'an object'
   try {
-    const proto = Object.getPrototypeOf(value) as object | null
-    if (proto === null || proto === Object.prototype) return 'an object'
     // A class's prototype owns its constructor; a bare prototype object (Object.create({})) does not.
     const ctor = Object.hasOwn(proto, 'constructor') ? (proto as { constructor?: unknown }).constructor : undefined
     const name = typeof ctor === 'function' ? ctor.name : undefined
-    return typeof name === 'string' && name !== '' ? `an instance of ${name.slice(0, MAX_QUOTED)}` : 'an object with a custom prototype'
+    if (typeof name === 'string' && name !== '') return `an instance of ${name.slice(0, MAX_QUOTED)}`
   } catch {
-    return 'an object'
+    // A prototype that is a Proxy whose traps throw, or a throwing `constructor` getter: still a custom prototype.
   }
+  return 'an object with a custom prototype'
 }
 
 /** How a wrong value is shown in a message: never a function's source, never a whole object; never throws. */

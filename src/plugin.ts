@@ -105,9 +105,28 @@ class ZeroDowntimeHandle implements ZeroDowntime {
   }
 
   off<E extends keyof ZeroDowntimeEvents> (event: E, listener: ZeroDowntimeListener<E>): this {
-    const guarded = this.#guarded.get(event)?.get(listener as AnyListener)?.pop()
+    const guarded = this.#forget(event, listener as AnyListener)
     if (guarded !== undefined) this.#events.off(event, guarded)
     return this
+  }
+
+  /**
+   * Drops one registration of `listener` and returns its guarded function:
+   * `guarded` itself (a `once` that fired), else the latest one, which is the
+   * one EventEmitter's `off` removes. A `once` may find itself gone: an emit
+   * in progress still calls a listener removed during it, so a `once` that
+   * another listener `off`ed fires anyway. An emptied list goes: an app that
+   * adds and removes listeners must not leave them held here.
+   */
+  #forget (event: string, listener: AnyListener, guarded?: AnyListener): AnyListener | undefined {
+    const byListener = this.#guarded.get(event)
+    const list = byListener?.get(listener)
+    if (byListener === undefined || list === undefined) return undefined
+    const i = guarded === undefined ? list.length - 1 : list.indexOf(guarded)
+    if (i < 0) return undefined
+    const [removed] = list.splice(i, 1)
+    if (list.length === 0) byListener.delete(listener)
+    return removed
   }
 
   /**
@@ -120,13 +139,8 @@ class ZeroDowntimeHandle implements ZeroDowntime {
     const failed = (err: unknown): void => {
       this.#log.error({ error: loggableError(err) }, `a zeroDowntime "${event}" listener threw`)
     }
-    const forget = (): void => {
-      const list = this.#guarded.get(event)?.get(listener)
-      const i = list?.indexOf(guarded) ?? -1
-      if (i >= 0) list?.splice(i, 1)
-    }
     const guarded: AnyListener = (...args) => {
-      if (once) forget()
+      if (once) this.#forget(event, listener, guarded)
       try {
         const result = listener(...args)
         if (typeof (result as Promise<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, failed)

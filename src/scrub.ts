@@ -23,21 +23,23 @@ export const MAX_INPUT = 2048
 const REDACTED = '[redacted]'
 
 /** Words that make a `key=value` or `"key": "value"` pair secret, anywhere in the key (`DB_PASSWORD`, `x-api-key`). */
-const SECRET_KEY = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|signature|auth|session|cookie'
+const SECRET_KEY = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|account[_-]?key|private[_-]?key|credential|signature|auth|session|cookie'
 /**
  * Short words that make a key secret only as its last part (`pass`,
- * `DB_PASS`, `redis.pw`, `--pass`, `dbPass`): anywhere in a key they would
- * also catch `bypass`, `compass` or `passes`.
+ * `DB_PASS`, `redis.pw`, `--pass`, `dbPass`, a SAS token's `sig`): anywhere
+ * in a key they would also catch `bypass`, `compass`, `passes` or `signal`.
  */
-const SHORT_SECRET_KEY = '(?:[\\w.-]{0,64}[_.-])?(?:[Pp][Aa][Ss][Ss]|[Pp][Ww])|[\\w.-]{0,63}[a-z0-9](?:Pass|PASS|Pw|PW)'
-/** What follows a secret key: `=`, `:`, `": "`, and the same inside a JSON string written in JSON (`\":\"`). */
-const SEPARATOR = '\\\\?["\']?\\s{0,4}[=:]\\s{0,4}'
+const SHORT_SECRET_KEY = '(?:[\\w.-]{0,64}[_.-])?(?:[Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ii][Gg])|[\\w.-]{0,63}[a-z0-9](?:Pass|PASS|Pw|PW|Sig|SIG)'
+/** What follows a secret key: `=`, `:`, `": "`, a hash's `=>` (Ruby, PHP, Perl), and the same inside a JSON string written in JSON (`\":\"`). */
+const SEPARATOR = '\\\\?["\']?\\s{0,4}(?:=>|[=:])\\s{0,4}'
 /**
  * A value: a JSON string escaped inside another one (`\"...\"`), a quoted
- * string (escapes kept inside), or a bare word up to a separator. Each
- * alternative can only end, never fail, once started: no backtracking.
+ * string (escapes kept inside), a whole array or object (`["a", "b"]`,
+ * `{"value": "..."}`, up to its first closing bracket), or a bare word up to
+ * a separator. Each alternative can only end, never fail, once started: no
+ * backtracking.
  */
-const VALUE = '\\\\"(?:[^"\\\\]|\\\\[^"])*(?:\\\\")?|"(?:[^"\\\\]|\\\\.)*"?|\'(?:[^\'\\\\]|\\\\.)*\'?|[^\\s,;&\'"]+'
+const VALUE = '\\\\"(?:[^"\\\\]|\\\\[^"])*(?:\\\\")?|"(?:[^"\\\\]|\\\\.)*"?|\'(?:[^\'\\\\]|\\\\.)*\'?|\\[[^\\]]{0,2048}\\]?|\\{[^}]{0,2048}\\}?|[^\\s,;&\'"]+'
 /** A command-line flag whose value is a secret: it names one (`--password`, `--api-key`) or ends in pass/pw (`-storepass`, `-pw`). */
 const SECRET_FLAG = `--?(?:[\\w.-]{0,40}(?:${SECRET_KEY})[\\w.-]{0,20}|[\\w.-]{0,40}(?:pass|pw))`
 
@@ -50,7 +52,9 @@ const TOKENS = [
   '(?:AKIA|ASIA)[A-Z0-9]{16}',
   // GitHub (ghp_, gho_, ghu_, ghs_, ghr_, fine-grained github_pat_), GitLab, npm, Slack, Stripe, Google API keys.
   'gh[pousr]_[A-Za-z0-9]{36,251}', 'github_pat_\\w{22,255}', 'glpat-[\\w-]{20,64}', 'npm_[A-Za-z0-9]{36}',
-  'xox[abposr]-[\\w-]{10,255}', '[rs]k_(?:live|test)_[A-Za-z0-9]{10,255}', 'AIza[\\w-]{35}'
+  'xox[abposr]-[\\w-]{10,255}', '[rs]k_(?:live|test)_[A-Za-z0-9]{10,255}', 'AIza[\\w-]{35}',
+  // OpenAI and Anthropic API keys (sk-..., sk-proj-..., sk-ant-api03-...): long enough that no word starting "sk-" is one.
+  'sk-[\\w-]{32,255}'
 ].join('|')
 
 type Replacement = string | ((match: string, ...groups: string[]) => string)
@@ -59,9 +63,9 @@ type Replacement = string | ((match: string, ...groups: string[]) => string)
 const RULES: ReadonlyArray<readonly [string, RegExp, Replacement]> = [
   // A PEM private key (RSA, EC, OPENSSH, ENCRYPTED, PGP ... PRIVATE KEY), up to its END line or, cut short, to the end of the text.
   ['private key', /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g, `-----BEGIN $1----- ${REDACTED}`],
-  // postgres://app:s3cret@db/app, and its URL-encoded forms (postgres%3A%2F%2F..., %253A for double encoding):
-  // the whole URL goes, host included; the scheme stays to tell which dependency it was.
-  ['URL', /\b([a-z][a-z0-9+.-]{0,31})(?::|%(?:25)*3a)(?:\/|%(?:25)*2f){2}[^\s'"<>()[\]{}`]*/gi, `$1://${REDACTED}`],
+  // postgres://app:s3cret@db/app (its URL-encoded forms were decoded first): the whole URL goes, host included;
+  // the scheme stays to tell which dependency it was.
+  ['URL', /\b([a-z][a-z0-9+.-]{0,31}):\/\/[^\s'"<>()[\]{}`]*/gi, `$1://${REDACTED}`],
   // Authorization: <scheme> <credentials>, Cookie: a=b; c=d (up to the end of the line).
   ['header', /(?<![\w-])((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token)(\s{0,4}:\s{0,4})[^\r\n"']+/gi, `$1$2${REDACTED}`],
   // Bearer / Basic credentials wherever they appear.
@@ -69,6 +73,13 @@ const RULES: ReadonlyArray<readonly [string, RegExp, Replacement]> = [
   // JSON Web Tokens on their own (eyJ... . ... . ...).
   ['JWT', /(?<![\w-])eyJ[\w-]+\.[\w-]+\.[\w-]*/g, REDACTED],
   ['token', new RegExp(`(?<![\\w-])(?:${TOKENS})(?![\\w-])`, 'g'), REDACTED],
+  // Short password flags of one tool each, after their tool's name (a failed execFile says "Command failed: redis-cli -a ..."):
+  // redis-cli -a, sshpass -p, mongosh -p. Elsewhere -a and -p are other things (redis-cli -p is its port).
+  ['tool password flag', /\b(redis-cli\s(?:[^\s|;&]{1,256}\s){0,8}?-a|(?:sshpass|mongosh|mongo)\s(?:[^\s|;&]{1,256}\s){0,8}?-p)(\s{1,4})(?![-\s])[^\s'"]+/g, `$1$2${REDACTED}`],
+  // curl -u user:s3cret, --user, --proxy-user, -U: the user stays, the password goes.
+  ['user flag', /(?<![\w-])(-[uU]|--(?:proxy-)?user)(\s{1,4}|=)([^\s:'"]{0,64}):[^\s'"]+/g, `$1$2$3:${REDACTED}`],
+  // <password>s3cret</password>, <ns:secret attr="x">...</ns:secret>: the element's text goes (not the "<password>" of a usage line).
+  ['secret element', new RegExp(`(<[\\w:.-]{0,64}(?:${SECRET_KEY})[\\w.-]{0,32}(?:\\s[^<>]{0,256})?>)[^<]{1,2048}(</)`, 'gi'), `$1${REDACTED}$2`],
   // --password s3cret, -storepass s3cret, --api-key "s3cret": the value after a secret flag (never another flag).
   ['secret flag', new RegExp(`(?<![\\w-])(${SECRET_FLAG})(\\s{1,4})(?![-\\s])(${VALUE})`, 'gi'), `$1$2${REDACTED}`],
   // DB_PASSWORD=..., password: ..., "password":"...", ?api_key=...&: the value goes, the key stays.
@@ -87,6 +98,14 @@ const RULES: ReadonlyArray<readonly [string, RegExp, Replacement]> = [
 /** Control characters (newlines included): outputs are one line. */
 const CONTROL = /[\u0000-\u001f\u007f]+/g // eslint-disable-line no-control-regex
 
+/**
+ * Percent-encoded punctuation (%3D for `=`, %40 for `@`, %253A for a twice
+ * encoded `:`...), decoded before the rules so that an encoded secret
+ * (`?next=%2Flogin%3Fpassword%3Ds3cret`) meets the same rules as a plain one:
+ * every rule would otherwise need its own encoded twin.
+ */
+const ENCODED = /%(?:25){0,8}(2[02367cf]|3[abdf]|40)/gi
+
 /** The bounded prefix of `text` that is scrubbed, cut at a word boundary when one is near, so no secret is cut in half. */
 function prefix (text: string): string {
   if (text.length <= MAX_INPUT) return text
@@ -99,7 +118,7 @@ function prefix (text: string): string {
 
 /** Redacts credentials, connection strings and tokens; one line of at most MAX_OUTPUT characters. */
 export function scrub (text: string): string {
-  let clean = prefix(text)
+  let clean = prefix(text).replace(ENCODED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
   for (const [, pattern, replacement] of RULES) clean = clean.replace(pattern, replacement as string)
   clean = clean.replace(CONTROL, ' ')
   if (clean.length > MAX_OUTPUT || (text.length > MAX_INPUT && clean.length === MAX_OUTPUT)) return `${clean.slice(0, MAX_OUTPUT - 1)}…`

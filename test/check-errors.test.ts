@@ -46,6 +46,8 @@ const cases: Array<[string, () => unknown, string | RegExp]> = [
   ['revoked-proxy', () => revocable.proxy, 'threw a Proxy (not inspected)'],
   ['proxy-in-the-prototype-chain', () => Object.create(new Proxy({}, traps)) as object, 'threw a non-Error value (object whose message could not be read)'],
   ['symbol', () => Symbol('a symbol'), 'threw a non-Error value (symbol a symbol)'],
+  ['symbol-without-description', () => Symbol(), 'threw a non-Error value (symbol )'], // eslint-disable-line symbol-description -- the case under test
+  ['aggregate-with-a-message', () => new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')], 'every address refused'), 'every address refused: connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432'],
   ['null-prototype-object', () => nullProto, 'threw a non-Error value (an object)'],
   ['plain-object-with-message', () => ({ message: 'a plain object' }), 'a plain object'],
   ['number', () => 42, 'threw a non-Error value (number 42)'],

@@ -77,6 +77,55 @@ t.test('a busy pool whose clients finish queries passes: Postgres answers, the c
   await queued
 })
 
+t.test('a client the app releases with an error is no answer from Postgres: the check waits for a real one', async (t) => {
+  // The app's waiting query blocks on an advisory lock held outside the pool, so
+  // the replacement client the pool opens for it stays busy until the test says.
+  const locker = new pg.Client({ connectionString: sharedUrls.database })
+  await locker.connect()
+  t.teardown(async () => { await locker.end() })
+  await locker.query('SELECT pg_advisory_lock(727274)')
+  const pool = new pg.Pool({ connectionString: sharedUrls.database, max: 2 })
+  pool.on('error', () => {})
+  const held = [await pool.connect(), await pool.connect()]
+  t.teardown(async () => { for (const c of held) c.release(); await pool.end() })
+  const queued = pool.query('SELECT pg_advisory_lock(727274), pg_advisory_unlock(727274)')
+  const check = watched(pool, pgCheck(pool))
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { db: check.spec }, checkIntervalMs: 600_000, checkTimeoutMs: 60_000, pressure: false })
+  t.teardown(async () => { await app.close() })
+  const ready = app.ready()
+  await until(() => pool.listenerCount('release') > 0, 'the check waits on the pool', { intervalMs: 5 })
+  // The app found its connection broken: the pool discards the client and opens another for the waiting query.
+  held.pop()?.release(new Error('connection broken'))
+  await until(() => pool.waitingCount === 0, 'the waiting query got the replacement client', { intervalMs: 5 })
+  const blocked = async (): Promise<number> => Number((await locker.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]?.n)
+  for (let i = 0; i < 3000 && await blocked() === 0; i++) await new Promise((resolve) => { setTimeout(resolve, 5) })
+  t.equal(await blocked(), 1, 'the replacement client runs the app\'s query, blocked on the lock')
+  t.equal(app.zeroDowntime.checks[0]?.pending, true, 'the discarded client did not count as Postgres answering')
+  await locker.query('SELECT pg_advisory_unlock(727274)')
+  await ready
+  t.match(app.zeroDowntime.checks[0], { status: 'pass', output: undefined }, 'the app\'s query done, a client was free: the check ran its own SELECT 1')
+  t.equal(pool.listenerCount('release'), 0, 'the check left no listener behind')
+  await queued
+})
+
+t.test('a client released with an error frees its slot: with nobody waiting, the check runs its own query at once', async (t) => {
+  const pool = new pg.Pool({ connectionString: sharedUrls.database, max: 2 })
+  pool.on('error', () => {})
+  const held = [await pool.connect(), await pool.connect()]
+  t.teardown(async () => { for (const c of held) c.release(); await pool.end() })
+  const check = watched(pool, pgCheck(pool))
+  const app = Fastify()
+  await app.register(zeroDowntime, { checks: { db: check.spec }, checkIntervalMs: 600_000, checkTimeoutMs: 60_000, pressure: false })
+  t.teardown(async () => { await app.close() })
+  const ready = app.ready()
+  await until(() => pool.listenerCount('release') > 0, 'the check waits on the pool', { intervalMs: 5 })
+  held.pop()?.release(new Error('connection broken'))
+  await ready
+  t.match(app.zeroDowntime.checks[0], { status: 'pass', output: undefined }, 'SELECT 1 on a new client, not a wait for the timeout')
+  t.equal(pool.listenerCount('remove'), 0, 'the check left no listener behind')
+})
+
 t.test('no unhandled rejections', async (t) => {
   t.same(unhandled, [])
 })

@@ -9,6 +9,7 @@ import pg from 'pg'
 import { Registry } from 'prom-client'
 import zeroDowntime, { pgCheck, redisCheck, amqpCheck, type ZeroDowntimeOptions } from '../src/index.js'
 import { resolveConfig } from '../src/plugin-options.js'
+import { resolveDrainConfig } from '../src/drain/index.js'
 import { sharedUrls } from './helpers/servers.js'
 
 const ok = (): undefined => undefined
@@ -72,6 +73,9 @@ t.test('a getter or a Proxy trap that throws: our TypeError naming the option', 
   await refused(t, { paths: new Proxy({ liveness: '/h' }, { get: boom }) }, 'FST_ZD_INVALID_OPTION', /option "paths.liveness" could not be read/, 'a Proxy whose get throws')
   await refused(t, { pressure: new Proxy({}, { getPrototypeOf: boom }) }, 'FST_ZD_INVALID_OPTION', /option "pressure" must be false or an object of load-shedding limits, got a Proxy$/, 'a Proxy whose getPrototypeOf throws')
   t.throws(() => pgCheck({ query: async () => {} }, { get critical () { return boom() } }), { code: 'FST_ZD_INVALID_OPTION', message: /option "pgCheck\(\) overrides.critical" could not be read/ })
+  // Not a Proxy itself, so the message looks at its prototype, and survives what that throws.
+  await refused(t, Object.create(new Proxy({}, { getOwnPropertyDescriptor: boom })), 'FST_ZD_INVALID_OPTION', /option "options" must be an object .*, got an object with a custom prototype$/, 'a prototype that is a Proxy whose getOwnPropertyDescriptor throws')
+  await refused(t, { paths: Object.create(Object.defineProperty({}, 'constructor', { get: boom })) }, 'FST_ZD_INVALID_OPTION', /option "paths" must be an object .*, got an object with a custom prototype$/, 'a prototype whose constructor getter throws')
 })
 
 t.test('not a plain object: refused, saying what it is', async (t) => {
@@ -87,6 +91,14 @@ t.test('not a plain object: refused, saying what it is', async (t) => {
   }
   t.throws(() => pgCheck({ query: async () => {} }, 'critical' as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /pgCheck\(\) overrides must be an object \{ critical\?, liveness\?, timeoutMs\?, intervalMs\?, componentType\? \}, got "critical"$/ })
   t.throws(() => redisCheck({ ping: async () => 'PONG' }, new Map() as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /redisCheck\(\) overrides must be an object .*got a Map$/ })
+})
+
+t.test('a secret given to the wrong option, or as a key, is quoted scrubbed: the TypeError ends up in a crash log', async (t) => {
+  await refused(t, { checkIntervalMs: 'postgres://app:s3cret@db/app' }, 'FST_ZD_INVALID_OPTION', /option "checkIntervalMs" must be .*, got "postgres:\/\/\[redacted\]"$/, 'a connection string as a number')
+  await refused(t, { startup: 'Authorization: Bearer s3cret' }, 'FST_ZD_INVALID_OPTION', /got "Authorization: \[redacted\]"$/, 'a header as an enum')
+  await refused(t, { 'password=s3cret': 1 }, 'FST_ZD_UNKNOWN_OPTION', /unknown option "password=\[redacted\]"/, 'an unknown key')
+  await refused(t, { checks: { 'redis://:s3cret@cache': () => true } }, 'FST_ZD_INVALID_OPTION', /option "checks.redis:\/\/\[redacted\]" must be named .*, got "redis:\/\/\[redacted\]"$/, 'a check named by its URL')
+  t.throws(() => resolveDrainConfig({}, { TERMINATION_GRACE_PERIOD_SECONDS: 'PGPASSWORD=s3cret' }), { code: 'FST_ZD_INVALID_ENV', message: /got "PGPASSWORD=\[redacted\]"$/ }, 'an environment variable')
 })
 
 t.test('__proto__ as a key is a key: refused as unknown, never followed as a prototype', async (t) => {

@@ -3,31 +3,13 @@
 // The plugin must add a handful of packages and no load-test tool; the packed
 // kit must lint k8s/ and roll a service of that project with its default
 // (compiled, shipped) baseline.
-import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
+import { packBoth, root, run, scratchDir } from './helpers/packed.js'
 
-const exec = promisify(execFile)
-const root = join(import.meta.dirname, '..')
-// Children here run packed JavaScript from outside the repository: no tsx, and
-// no coverage hooks from tap (the coverage of the kit comes from kit/test).
-const env = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', NODE_OPTIONS: '', npm_config_loglevel: 'error', npm_config_audit: 'false', npm_config_fund: 'false' }
 const LOAD_TEST_TOOLS = ['autocannon', 'yaml', 'tsx', 'typescript', 'undici', 'fastify-zero-downtime-kit']
-
-interface Run { code: number, stdout: string, stderr: string }
-async function run (file: string, args: string[], cwd: string): Promise<Run> {
-  try {
-    const { stdout, stderr } = await exec(file, args, { cwd, env, maxBuffer: 64 << 20, timeout: 240_000 })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code?: unknown, stdout?: string, stderr?: string }
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}${String(err)}` }
-  }
-}
 
 /** Installed packages of a project: the keys of npm's hidden lockfile. */
 function installed (project: string): Set<string> {
@@ -49,21 +31,11 @@ await listen(app, { port: Number(process.env.PORT ?? 3000), host: process.env.HO
 `
 
 t.test('packed plugin and kit in a project of their own', async (t) => {
-  // Under os.tmpdir(), not t.testdir() (which is inside the repository): from
-  // there Node would resolve what the project lacks from the repository's own
-  // node_modules and hide a missing dependency. Removed at teardown, which is
-  // registered before anything can fail.
-  const scratch = await mkdtemp(join(tmpdir(), 'fzd-pack-'))
-  t.teardown(async () => { await rm(scratch, { recursive: true, force: true }) })
-  const packs = join(scratch, 'packs')
+  const scratch = await scratchDir(t, 'fzd-pack-')
   const project = join(scratch, 'project')
-  for (const args of [['pack', '--pack-destination', packs], ['pack', '-w', 'kit', '--pack-destination', packs]]) {
-    await run('mkdir', ['-p', packs], root)
-    const r = await run('npm', [...args, '--ignore-scripts', '--json'], root)
-    if (!t.equal(r.code, 0, r.stderr)) return
-  }
-  const plugin = join(packs, 'fastify-zero-downtime-0.1.0.tgz')
-  const kit = join(packs, 'fastify-zero-downtime-kit-0.1.0.tgz')
+  const packed = await packBoth(join(scratch, 'packs'))
+  if (!('plugin' in packed)) { t.fail(`npm pack: ${packed.stderr}`); return }
+  const { plugin, kit } = packed
   t.ok(existsSync(plugin) && existsSync(kit), 'both tarballs packed')
 
   await run('mkdir', ['-p', project], root)

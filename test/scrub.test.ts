@@ -45,7 +45,18 @@ const SHAPES: Array<[string, string, string[], string]> = [
   ['AWS secret key', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYs3cret', ['s3cret'], 'aws_secret_access_key = [redacted]'],
   ['service tokens', `gh ghp_${'s3cret'.repeat(6)} slack xoxb-123-s3cret stripe sk_live_s3cret1234 npm npm_${'s3cret'.repeat(6)}`, ['s3cret'], 'gh [redacted] slack [redacted] stripe [redacted] npm [redacted]'],
   ['userinfo in every scheme', 'redis://:s3cret@c amqps://u:s3cret@mq mongodb+srv://u:s3cret@cluster0.x.net/db', ['s3cret'], 'redis://[redacted] amqps://[redacted] mongodb+srv://[redacted]'],
-  ['JSON inside a JSON string', '{"log":"{\\"user\\":\\"a\\",\\"password\\":\\"s3cret\\"}"}', ['s3cret'], '{"log":"{\\"user\\":\\"a\\",\\"password\\":[redacted]}"}']
+  ['JSON inside a JSON string', '{"log":"{\\"user\\":\\"a\\",\\"password\\":\\"s3cret\\"}"}', ['s3cret'], '{"log":"{\\"user\\":\\"a\\",\\"password\\":[redacted]}"}'],
+  // Percent-encoded punctuation is decoded first: an encoded secret meets every rule.
+  ['URL-encoded pair', 'GET /cb?next=%2Flogin%3Fpassword%3Ds3cret%26user%3Dme', ['s3cret'], 'GET /cb?next=/login?password=[redacted]&user=me'],
+  ['URL-encoded userinfo and header', 'x=app%3As3cret%40db h=authorization%3A%20Bearer%20s3cret2', ['s3cret'], 'x=[redacted]@db h=authorization: [redacted]'],
+  ['hash arrows', '{ \'password\' => \'s3cret\', :api_key => "s3cret2", pass=>s3cret3 }', ['s3cret'], "{ 'password' => [redacted], :api_key => [redacted], pass=>[redacted] }"],
+  ['XML elements', '<user>app</user><password>s3cret</password><ns:apiKey a="1">s3cret2</ns:apiKey>', ['s3cret'], '<user>app</user><password>[redacted]</password><ns:apiKey a="1">[redacted]</ns:apiKey>'],
+  ['Azure connection string', 'DefaultEndpointsProtocol=https;AccountName=app;AccountKey=czNjcmV0Cg==;EndpointSuffix=core.windows.net', ['czNjcmV0'], 'DefaultEndpointsProtocol=https;AccountName=app;AccountKey=[redacted];EndpointSuffix=core.windows.net'],
+  ['SAS token', 'SharedAccessSignature=sv=2022-11-02&sig=s3cret%2Bx&se=2026', ['s3cret'], 'SharedAccessSignature=[redacted]&sig=[redacted]&se=2026'],
+  ['password flags of one tool', 'Command failed: redis-cli -h cache -a s3cret ping; sshpass -p s3cret2 ssh db; mongosh -u app -p s3cret3 db', ['s3cret'], 'Command failed: redis-cli -h cache -a [redacted] ping; sshpass -p [redacted] ssh db; mongosh -u app -p [redacted] db'],
+  ['user:password flags', 'curl -u me:s3cret https://x --proxy-user=p:s3cret2', ['s3cret'], 'curl -u me:[redacted] https://[redacted] --proxy-user=p:[redacted]'],
+  ['array and object values', '{"password":["s3cret","s3cret2"],"token":{"value":"s3cret3"},"n":1}', ['s3cret'], '{"password":[redacted],"token":[redacted],"n":1}'],
+  ['OpenAI and Anthropic keys', `key sk-proj-${'s3cret'.repeat(8)} and sk-ant-api03-${'s3cret'.repeat(8)}`, ['s3cret'], 'key [redacted] and [redacted]']
 ]
 
 // What a dependency needs to be found stays; nothing else is added.
@@ -60,7 +71,11 @@ const KEPT = [
   'psql -p 5432 -h db; redis-cli -p6379',
   'mysql -p mydb',
   '-----BEGIN CERTIFICATE----- MIIB -----END CERTIFICATE-----',
-  'AKIA is a prefix; AKIAIOSFODNN7EXAMPLEXX is too long'
+  'AKIA is a prefix; AKIAIOSFODNN7EXAMPLEXX is too long',
+  // -p is redis-cli's port, -U psql's user, a user alone is no password; a usage line's <password> is no element.
+  'redis-cli -p 6379 ping; psql -U app -h db; curl -u admin',
+  'ERR AUTH <password> called without any password configured',
+  'signal=SIGTERM design=1 sk-learn 50%25 off'
 ]
 
 t.test('every secret shape in the table is redacted, the rest of the text kept', async (t) => {
@@ -149,4 +164,7 @@ t.test('loggableError: an app error logged with its stack, scrubbed line by line
   const hostile = new Error('m')
   Object.defineProperty(hostile, 'name', { get () { throw new Error('getter') } })
   t.equal(loggableError(hostile).type, 'unknown', 'a throwing getter is survived')
+  const stackless = new TypeError('token=s3cret')
+  stackless.stack = undefined
+  t.same(loggableError(stackless), { type: 'TypeError', message: 'token=[redacted]' }, 'an error without a stack string: no stack, nothing made up')
 })

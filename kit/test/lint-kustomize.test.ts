@@ -163,6 +163,9 @@ t.test('what the renderer does not support is refused with a way out', async (t)
     await t.rejects(renderKustomization(dir), message)
   }
   await t.rejects(renderKustomization(t.testdir({})), /no kustomization\.yaml/)
+  // A patch file that is not there, or is not a file, is the user's input: a LintInputError naming it (exit 2), not a crash.
+  await t.rejects(renderKustomization(t.testdir({ 'kustomization.yaml': 'resources: [a.yaml]\npatches: [{ path: missing.yaml }]\n', 'a.yaml': app })), { name: 'LintInputError', message: /patch missing\.yaml not found/ })
+  await t.rejects(renderKustomization(t.testdir({ 'kustomization.yaml': 'resources: [a.yaml]\npatchesStrategicMerge: [d]\n', 'a.yaml': app, d: {} })), { name: 'LintInputError', message: /patch d cannot be read \(EISDIR\)/ })
   await t.rejects(renderKustomization(t.testdir({ 'kustomization.yaml': 'resources: [a.yaml]\n', 'a.yaml': 'a: [' })), LintInputError)
 })
 

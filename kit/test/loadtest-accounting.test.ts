@@ -237,7 +237,7 @@ t.test('h2: streams refused unprocessed are sent again and counted as retries, n
   t.equal(tg.recorder.counts.retried, K, 'each refused stream retried once')
   t.equal(tg.recorder.dropped, 0, 'and answered on its retry')
   t.equal(tg.recorder.counts.sent, tg.recorder.counts.ok, 'a retry is not another request')
-  const r = resultOf({ scenario: { name: 'grpc', description: 'd', start: () => load }, label: 'service', command: ['x'], proxy: 'l4', timeline: new ClusterEventLog(), recorder: tg.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error: undefined })
+  const r = resultOf({ scenario: { name: 'grpc', description: 'd' }, label: 'service', command: ['x'], proxy: 'l4', timeline: new ClusterEventLog(), recorder: tg.recorder, balancer: { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, error: undefined })
   t.match(textReport([r]), `grpc / service: ${K} retries of requests refused unprocessed`)
   t.match(jsonReport([r], 'service').summary, [{ scenario: 'grpc', retried: K }])
 })

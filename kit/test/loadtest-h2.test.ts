@@ -6,6 +6,10 @@ import t from 'tap'
 import { rollout } from '../src/cli/rollout.js'
 import { FAST, FIXTURE, io, outDir, report } from './helpers/loadtest.js'
 
+// Several real rollouts one after another: minutes on a shared, busy machine (over
+// 120 s, the runner's budget per file, at load average 30), whatever the test asserts.
+t.setTimeout(300_000)
+
 for (const proxy of ['l4', 'l7']) {
   t.test(`--protocol h2 through ${proxy}: gRPC-style streams across a rollout of the HTTP/2 example`, async (t) => {
     const out = await outDir(t)

@@ -40,7 +40,11 @@ t.test('SIGKILL at the grace period for a pod that ignores SIGTERM', async (t) =
 })
 
 t.test('a pod that crashes or cannot start makes the run fail with its output', async (t) => {
-  const crashed = await runScenario({ ...base, cluster: spec('crash') })
+  // The crash fixture exits on its first request, and the run only calls a pod that exits
+  // before its deletion a crash. With maxUnavailable 100 % v1 could be deleted before the
+  // load's first request reached it (a busy machine), and v2 receive none before the run
+  // ends: surge instead, so that a pod is serving the load, undeleted, from its start to the end.
+  const crashed = await runScenario({ ...base, cluster: { ...spec('crash'), strategy: { replicas: 1, maxSurge: 1, maxUnavailable: 0, minReadyMs: 0 } } })
   t.match(crashed.error, /pod web-v\d-\d exited before it was deleted; its last output:\ncrashing on purpose/)
   const missing = await runScenario({ ...base, cluster: spec('drain', { command: ['/nonexistent/binary'] }) })
   t.match(missing.error, /ENOENT/)

@@ -79,7 +79,7 @@ t.test('the idle-pool scenarios draw their think times from the run\'s load shap
       return r
     }
     const recorder = new Recorder(() => 0)
-    const load = await scenario.start({ host: '127.0.0.1', port, recorder, podFor: () => undefined, requestTimeoutMs: 2000 }, { scale: 0.001, random })
+    const load = await scenario.start({ host: '127.0.0.1', port, recorder, podFor: () => undefined, requestTimeoutMs: 2000 }, { ...loadShape(0.001, 42), random })
     await done
     await load.stop()
     const expected = seededRandom(42)

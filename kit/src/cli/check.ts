@@ -7,11 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ClusterEventLog } from '../cluster/events.js'
 import { clusterRollout, type KubectlTarget } from '../cluster/kubectl.js'
 import { Recorder } from '../load/accounting.js'
+import { preflight } from '../load/preflight.js'
 import { loadShape, selectScenarios } from '../load/scenarios.js'
 import type { Load } from '../load/target.js'
 import { finish, prepareOut, type Io } from '../report/output.js'
 import { resultOf } from '../run/result.js'
 import { command, numberFlag, secondsFlag, seedFlag, UsageError, type CommandSpec, type Flags, type FlagValues } from './command.js'
+import { TRAFFIC_FLAGS, trafficOf } from './traffic-flags.js'
 
 const s = '<s>'
 
@@ -33,12 +35,17 @@ until no pod of the Deployment is terminating.`,
     'poll-seconds': { type: 'string', value: s, group: 'cluster', default: '1', help: 'how often the pods are listed until none is terminating' },
     scenarios: { type: 'string', value: '<a,b>', group: 'load', default: 'hot-loop,post,idle-pool,slow', help: 'the scenarios to run' },
     scale: { type: 'string', value: '<n>', group: 'load', default: '0.5', help: "multiply every scenario's client count" },
-    seed: { type: 'string', value: '<n>', group: 'load', help: 'draw the think times (idle-pool scenarios) from this seed, an integer\n>= 0: the same sequence on every run', shownDefault: 'Math.random' },
+    seed: { type: 'string', value: '<n>', group: 'load', help: 'draw the think times (idle-pool scenarios) and the --requests mix\nfrom this seed, an integer >= 0: the same sequences on every run', shownDefault: 'Math.random' },
     'steady-seconds': { type: 'string', value: s, group: 'load', default: '5', help: 'traffic before and after the rollout' },
     'request-timeout-seconds': { type: 'string', value: s, group: 'load', default: '15', help: 'a request slower than this is a timeout' },
+    ...TRAFFIC_FLAGS,
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/check', help: 'report.json and report.html go here' }
   },
-  footer: 'exit code: 0 nothing dropped, 1 a request was dropped (or the rollout failed), 2 bad flags.'
+  footer: `Before any load and before the rollout, each scenario's requests are tried once at
+<url>: a scenario whose route is not there (404, 405, 501, no event stream) is not
+run, and listed.
+exit code: 0 nothing dropped, 1 a request was dropped (or the rollout failed),
+2 bad flags, 3 no scenario could run (then nothing was rolled).`
 } as const satisfies CommandSpec<Flags>
 
 type CheckFlags = FlagValues<typeof CHECK.flags>
@@ -78,13 +85,16 @@ export async function check (argv: readonly string[], io: Io): Promise<number> {
     const { seed } = seedFlag(f.seed)
     const steadyMs = secondsFlag('steady-seconds', f['steady-seconds'])
     const requestTimeoutMs = secondsFlag('request-timeout-seconds', f['request-timeout-seconds'])
+    const traffic = await trafficOf(f)
     await prepareOut(f.out)
+    const { runnable, notRun } = await preflight({ host, port }, scenarios, traffic, target.deployment, requestTimeoutMs)
+    if (runnable.length === 0) return await finish(io, f.out, [], target.deployment, notRun)
     const timeline = new ClusterEventLog()
-    const runs = scenarios.map((scenario) => ({ scenario, recorder: new Recorder(() => timeline.now()) }))
+    const runs = runnable.map((scenario) => ({ scenario, recorder: new Recorder(() => timeline.now()) }))
     const loads: Load[] = []
     let error: string | undefined
     try {
-      for (const r of runs) loads.push(await r.scenario.start({ host, port, recorder: r.recorder, podFor: () => undefined, requestTimeoutMs }, loadShape(scale, seed)))
+      for (const r of runs) loads.push(await r.scenario.start({ host, port, recorder: r.recorder, podFor: () => undefined, requestTimeoutMs }, loadShape(scale, seed, traffic)))
       await sleep(steadyMs)
       await clusterRollout(target, timeline)
       await sleep(steadyMs)
@@ -95,7 +105,7 @@ export async function check (argv: readonly string[], io: Io): Promise<number> {
     }
     // No balancer of the kit's is in the path: no balancer counters, no endpoint updates.
     const results = runs.map((r) => resultOf({ scenario: r.scenario, label: target.deployment, command: [f.url as string], proxy: 'cluster', timeline, recorder: r.recorder, error, seed }))
-    return await finish(io, f.out, results, target.deployment)
+    return await finish(io, f.out, results, target.deployment, notRun)
   })
 }
 

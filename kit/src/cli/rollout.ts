@@ -14,13 +14,17 @@ import {
 import { SCENARIOS, selectScenarios, type Scenario } from '../load/scenarios.js'
 import { strategyFlag, STRATEGY_FLAGS } from './strategy-flags.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
+import { withDataPath } from './network.js'
 import { NginxBalancer } from '../network/nginx.js'
 import type { Protocol } from '../network/protocol.js'
 import { finish, prepareOut, type Io } from '../report/output.js'
 import { progressPrinter } from '../report/progress.js'
 import { runScenario, type RunSpec } from '../run/measured-run.js'
+import { planRuns } from '../run/preflight.js'
+import { notRunLine } from '../report/text.js'
 import type { RunResult } from '../run/result.js'
 import { command, numberFlag, seconds, secondsFlag, seedFlag, UsageError, type CommandSpec, type Flags, type FlagValues } from './command.js'
+import { TRAFFIC_FLAGS, trafficOf } from './traffic-flags.js'
 
 /** The repository's example service: the default only where it exists (a clone of the repository). */
 export const EXAMPLE_SERVICE = 'examples/service/server.ts'
@@ -34,6 +38,12 @@ export const DEFAULT_H2_COMMAND = `node --import tsx ${EXAMPLE_H2_SERVICE}`
 
 const n = '<n>'
 const s = '<s>'
+
+const NETWORK_HELP = `kernel: every pod in a network namespace of its own with an address on a
+bridge (198.18.0.0/15), the Service DNAT-ed by nftables like kube-proxy,
+clients and ingress in namespaces of their own, all under unshare (root,
+or an unprivileged user namespace); userspace: the kit's relay on loopback;
+auto: kernel where it can run, else userspace with one line saying why`
 
 export const ROLLOUT = {
   name: 'rollout',
@@ -50,10 +60,10 @@ of the repository: ${DEFAULT_COMMAND}
     'no-baseline': { type: 'boolean', group: 'service', default: false, help: 'skip the baseline' },
     cwd: { type: 'string', value: '<dir>', group: 'service', help: 'working directory of the replicas', shownDefault: 'the current one' },
     env: { type: 'string', value: 'KEY=VALUE', group: 'service', multiple: true, help: 'extra environment for every replica (repeatable)' },
-    scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's" },
+    scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's but websocket" },
     protocol: { type: 'string', value: 'h1|h2', group: 'load', default: 'h1', help: 'what the replicas speak: h2 = h2c with prior knowledge, h2 probes,\nHTTP2=1 in their env, the gRPC-style scenarios by default' },
     scale: { type: 'string', value: n, group: 'load', default: '1', help: "multiply every scenario's client count" },
-    seed: { type: 'string', value: n, group: 'load', help: 'draw the think times (idle-pool scenarios) from this seed, an integer\n>= 0: the same sequence on every run', shownDefault: 'Math.random' },
+    seed: { type: 'string', value: n, group: 'load', help: 'draw the think times (idle-pool scenarios) and the --requests mix\nfrom this seed, an integer >= 0: the same sequences on every run', shownDefault: 'Math.random' },
     'request-timeout-seconds': { type: 'string', value: s, group: 'load', default: '15', help: 'a request slower than this is a timeout' },
     'steady-seconds': { type: 'string', value: s, group: 'load', default: '1', help: 'traffic before the first and after the last rollout' },
     replicas: { type: 'string', value: n, group: 'Deployment (defaults: the reference manifest)', default: String(DEFAULT_STRATEGY.replicas), help: 'spec.replicas' },
@@ -69,11 +79,18 @@ of the repository: ${DEFAULT_COMMAND}
     'readiness-failure-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.failureThreshold), help: 'failureThreshold' },
     'readiness-success-threshold': { type: 'string', value: n, group: 'pod', default: String(DEFAULT_READINESS.successThreshold), help: 'successThreshold' },
     'propagation-seconds': { type: 'string', value: s, group: 'network', default: seconds(DEFAULT_PROPAGATION_MS), help: 'endpoint change -> balancer delay' },
+    network: { type: 'string', value: 'auto|kernel|userspace', group: 'network', default: 'auto', help: NETWORK_HELP },
+    'client-addresses': { type: 'string', value: n, group: 'network', default: '1', help: 'kernel path: spread the clients\' connections over this many source addresses' },
+    snat: { type: 'boolean', group: 'network', default: false, help: 'kernel path: SNAT the clients to the node\'s address, as kube-proxy does for NodePort traffic' },
     proxy: { type: 'string', value: 'l4|l7|nginx', group: 'network', default: 'l4', help: 'l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive\n(h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx\n(Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)' },
+    ...TRAFFIC_FLAGS,
     ...STRATEGY_FLAGS,
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/rollout', help: 'report.json and report.html go here' }
   },
-  footer: 'exit code: 0 the service dropped nothing, 1 it dropped a request (or a run failed), 2 bad flags.'
+  footer: `Before any load, one replica answers each scenario's requests once: a scenario
+whose route is not there (404, 405, 501, no event stream) is not run, and listed.
+exit code: 0 the service dropped nothing, 1 it dropped a request (or a run failed),
+2 bad flags, 3 no scenario could run (none of their routes is there).`
 } as const satisfies CommandSpec<Flags>
 
 type RolloutFlags = FlagValues<typeof ROLLOUT.flags>
@@ -150,22 +167,27 @@ export async function rollout (argv: readonly string[], io: Io): Promise<number>
   return await command(ROLLOUT, io, argv, async (f) => {
     const { proxy, protocol } = proxyAndProtocol(f)
     const scenarios: readonly Scenario[] = f.scenarios === undefined
-      ? SCENARIOS.filter((x) => (x.protocol ?? 'h1') === protocol)
+      ? SCENARIOS.filter((x) => (x.protocol ?? 'h1') === protocol && x.optIn !== true)
       : selectScenarios(f.scenarios.split(',').map((name) => name.trim()))
     const targets = [{ label: 'service', cluster: clusterSpec(f, serviceCommand(f.command, f.cwd ?? process.cwd(), protocol), proxy, protocol) }]
     if (!f['no-baseline']) targets.push({ label: 'baseline', cluster: clusterSpec(f, f.baseline, proxy, protocol) })
-    const common = runCommon(f, proxy, protocol)
+    const traffic = await trafficOf(f)
+    const common = { ...runCommon(f, proxy, protocol), traffic }
     await prepareOut(f.out)
-    const printer = progressPrinter(io)
-    const results: RunResult[] = []
-    for (const scenario of scenarios) {
-      for (const t of targets) {
-        const result = await runScenario({ ...common, scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
+    const clientAddresses = numberFlag('client-addresses', f['client-addresses'], { integer: true, min: 1 })
+    return await withDataPath({ network: f.network, clientAddresses, snat: f.snat }, argv, io, async (path) => {
+      // Inside the data path: on the kernel one the preflight replica runs in the kit's own namespace.
+      const plan = await planRuns(targets, scenarios, traffic, common.requestTimeoutMs)
+      for (const n of plan.notRun) io.stderr.write(`${notRunLine(n)}\n`)
+      const printer = progressPrinter(io)
+      const results: RunResult[] = []
+      for (const { scenario, target: t } of plan.runs) {
+        const result = await runScenario({ ...common, ...path.run(proxy, protocol), scenario, label: t.label, cluster: t.cluster, onProgress: printer.update })
         printer.done(result)
         results.push(result)
       }
-    }
-    return await finish(io, f.out, results, 'service')
+      return await finish(io, f.out, results, 'service', plan.notRun)
+    })
   })
 }
 

@@ -16,8 +16,9 @@ const MAX_LINE = 1024 * 1024
 
 /** The pod's process: its command, in its environment and at its place on the network. */
 function startProcess (spec: PodSpec, placement: PodPlacement, version: string): ChildProcess {
-  const [file, ...args] = spec.command
-  return spawn(file === 'node' ? process.execPath : file as string, args, {
+  const command = spec.command.map((arg, i) => i === 0 && arg === 'node' ? process.execPath : arg)
+  const [file, ...args] = [...placement.launcher ?? [], ...command]
+  return spawn(file as string, args, {
     cwd: spec.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -99,7 +100,8 @@ export class Pod {
     let partial = ''
     this.#child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n')
-      partial = lines.pop() ?? ''
+      // split() always returns at least one element: the text after the last newline.
+      partial = lines.pop() as string
       if (partial.length > MAX_LINE) partial = ''
       for (const line of lines) this.drainReport = stoppedReport(line) ?? this.drainReport
     })

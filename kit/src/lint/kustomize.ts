@@ -166,12 +166,19 @@ function fixReferences (o: KubeObject, renamed: Map<string, string>): void {
   }
 }
 
+// A patch file that is missing or unreadable is the user's input, like a
+// missing resource: a message naming it (exit 2), not a stack trace.
+async function readPatchFile (dir: string, file: string, path: string): Promise<string> {
+  return await readFile(join(dir, path), 'utf8').catch((error: NodeJS.ErrnoException) =>
+    fail(file, `patch ${path} ${error.code === 'ENOENT' ? 'not found' : `cannot be read (${String(error.code)})`}`))
+}
+
 async function readPatch (dir: string, file: string, entry: unknown): Promise<{ patch: KubeObject, target?: KubeObject }> {
   if (typeof entry === 'string') entry = { path: entry }
   if (!isRecord(entry)) fail(file, 'each patch must be a path or an object with path or patch')
   const text = typeof entry.patch === 'string'
     ? entry.patch
-    : typeof entry.path === 'string' ? await readFile(join(dir, entry.path), 'utf8') : fail(file, 'a patch needs `path` or `patch`')
+    : typeof entry.path === 'string' ? await readPatchFile(dir, file, entry.path) : fail(file, 'a patch needs `path` or `patch`')
   const patch: unknown = parse(text)
   // JSON 6902 patches (lists of operations) are beyond this renderer.
   if (!isRecord(patch)) fail(file, 'only strategic-merge patches are supported here; render with `kustomize build` and pipe it to `lint -`')

@@ -17,8 +17,9 @@ export function parseManifests (text: string, file: string): SourcedObject[] {
   for (const doc of parseAllDocuments(text, { lineCounter })) {
     const error = doc.errors[0]
     if (error !== undefined) {
-      const pos = error.linePos?.[0]
-      throw new LintInputError(`${file}${pos === undefined ? '' : `:${pos.line}:${pos.col}`}: invalid YAML: ${error.message.split('\n')[0] ?? ''}`)
+      // Every YAML error has an offset; its message's first line says what is wrong (the rest quotes the source).
+      const { line, col } = lineCounter.linePos(error.pos[0])
+      throw new LintInputError(`${file}:${line}:${col}: invalid YAML: ${error.message.split('\n')[0] as string}`)
     }
     const value: unknown = doc.toJS()
     if (!isRecord(value)) continue

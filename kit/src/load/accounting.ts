@@ -34,6 +34,13 @@ export interface Counts {
   retried: number
 }
 
+/** One request kind's share of a run: `GET /` or a requests file's named request. */
+export interface RequestCounts {
+  sent: number
+  ok: number
+  dropped: number
+}
+
 /** Classifies a Node.js client error into the kinds the report shows. */
 export function failureOf (err: Error & { code?: string }): Outcome {
   const code = err.code
@@ -45,6 +52,9 @@ export function failureOf (err: Error & { code?: string }): Outcome {
 
 export const BIN_MS = 250
 
+/** The kind of requests sent without one (a test's own recorder). */
+export const UNNAMED = 'request'
+
 export class Recorder {
   readonly counts: Counts = { sent: 0, ok: 0, statuses: {}, failed: {}, retried: 0 }
   readonly latencies: number[] = []
@@ -55,15 +65,19 @@ export class Recorder {
   readonly drops: number[] = []
   /** Answered (2xx) requests per pod, where the client knows its connection's pod (the L4 relay pins each one). */
   readonly served: Record<string, number> = {}
+  /** Sent, answered 2xx and dropped per request kind (`GET /slow`, a requests file's names). */
+  readonly byRequest: Record<string, RequestCounts> = {}
   readonly #now: () => number
 
   constructor (now: () => number) {
     this.#now = now
   }
 
-  /** Call when a request is written; returns its start time. */
-  send (): number {
+  /** Call when a request is written, with the kind the report counts it under; returns its start time. */
+  send (request = UNNAMED): number {
     this.counts.sent++
+    this.byRequest[request] ??= { sent: 0, ok: 0, dropped: 0 }
+    this.byRequest[request].sent++
     return this.#now()
   }
 
@@ -72,13 +86,16 @@ export class Recorder {
     this.counts.retried++
   }
 
-  /** Call exactly once per sent request. */
-  settle (start: number, outcome: Outcome, pod?: string): void {
+  /** Call exactly once per sent request, with the kind it was sent as. */
+  settle (start: number, outcome: Outcome, pod?: string, request = UNNAMED): void {
     const at = this.#now()
     const bin = Math.floor(at / BIN_MS)
     this.throughput[bin] = (this.throughput[bin] ?? 0) + 1
+    // Sent first, so the kind is there.
+    const mine = this.byRequest[request] as RequestCounts
     if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
       this.counts.ok++
+      mine.ok++
       this.latencies.push(at - start)
       if (pod !== undefined) this.served[pod] = (this.served[pod] ?? 0) + 1
       return
@@ -87,6 +104,7 @@ export class Recorder {
     if (outcome.kind === 'response') this.counts.statuses[outcome.status] = (this.counts.statuses[outcome.status] ?? 0) + 1
     else this.counts.failed[kind] = (this.counts.failed[kind] ?? 0) + 1
     this.drops[bin] = (this.drops[bin] ?? 0) + 1
+    mine.dropped++
     const code = outcome.kind === 'response' ? undefined : outcome.code
     this.failures.push({ at, kind, ...(code === undefined ? {} : { code }), ...(pod === undefined ? {} : { pod }) })
   }

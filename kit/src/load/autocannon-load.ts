@@ -9,6 +9,7 @@
  * settles the ones in flight as failed when their connection errors, ends or
  * times out, and makes the client reconnect after `Connection: close`.
  */
+import { createRequire } from 'node:module'
 import { failureOf, type Outcome, type Recorder } from './accounting.js'
 import type { Load, Target } from './target.js'
 
@@ -33,7 +34,7 @@ class InFlight {
   readonly starts: number[] = []
   /** Local port of the current connection; its pod is looked up when a request settles. */
   port: number | undefined
-  constructor (readonly recorder: Recorder, readonly podFor: Target['podFor']) {}
+  constructor (readonly recorder: Recorder, readonly podFor: Target['podFor'], readonly kind: string) {}
 
   fail (outcome: Outcome): void {
     for (const start of this.starts.splice(0)) this.settle(start, outcome)
@@ -41,17 +42,18 @@ class InFlight {
 
   settle (start: number, outcome: Outcome): void {
     // Looked up late: the client's 'connect' can run before the balancer has seen the connection.
-    this.recorder.settle(start, outcome, this.podFor(this.port))
+    this.recorder.settle(start, outcome, this.podFor(this.port), this.kind)
   }
 }
 
 export async function autocannonLoad (target: Target, connections: number, path = '/'): Promise<Load> {
-  // autocannon ships no type declarations: load it untyped, use it through the interfaces above.
-  const { default: autocannon } = await import('autocannon' as string) as { default: Autocannon }
+  // autocannon is CommonJS and ships no type declarations: require it untyped, use it through the
+  // interfaces above. Not import(): tsx appends an interop branch to it that no module can take.
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
   let stopping = false
   const clients: InFlight[] = []
   const setupClient = (client: AutocannonClient): void => {
-    const flight = new InFlight(target.recorder, target.podFor)
+    const flight = new InFlight(target.recorder, target.podFor, `GET ${path}`)
     clients.push(flight)
     let closeAfterResponse = false
     const connect = client._connect.bind(client)
@@ -80,7 +82,7 @@ export async function autocannonLoad (target: Target, connections: number, path 
       }
       doRequest(...args)
     }
-    client.on('request', () => { flight.starts.push(target.recorder.send()) })
+    client.on('request', () => { flight.starts.push(target.recorder.send(flight.kind)) })
     client.on('headers', (info: { shouldKeepAlive: boolean }) => { closeAfterResponse = !info.shouldKeepAlive })
     client.on('response', (status: number) => {
       flight.settle(flight.starts.shift() as number, { kind: 'response', status })

@@ -6,11 +6,12 @@
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Outcome } from './accounting.js'
-import type { Load, RequestSpec } from './target.js'
+import type { Load, RequestSource } from './target.js'
 
 export interface ClosedLoopOptions {
   readonly connections: number
-  readonly request: RequestSpec
+  /** The one request every client sends, or a draw from a requests file's mix on every send. */
+  readonly request: RequestSource
   /** Random pause between two requests of one client, up to this many ms (0: a tight loop). */
   readonly thinkMs?: number
   /** Share one pool across all clients (idle pooled sockets) instead of one socket each. */

@@ -14,14 +14,15 @@ import { connect, type ClientHttp2Session } from 'node:http2'
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failureOf, type Outcome } from './accounting.js'
-import type { Load, RequestSpec, Target } from './target.js'
+import { nextRequest, requestHeaders, requestKind, type Load, type RequestSource, type RequestSpec, type Target } from './target.js'
 
 export interface H2LoadOptions {
   /** Sessions (channels) kept open at once. */
   readonly sessions: number
   /** Concurrent streams on each session, each started as soon as the last one settled. */
   readonly streams: number
-  readonly request: RequestSpec
+  /** The one request every stream sends, or a draw from a requests file's mix. */
+  readonly request: RequestSource
 }
 
 const BACKOFF_MS = 50
@@ -82,13 +83,10 @@ class Channel {
 
 async function streamOnce (target: Target, session: ClientHttp2Session, spec: RequestSpec): Promise<Outcome | 'retry'> {
   return await new Promise((resolve) => {
-    let req
-    try {
-      req = session.request({ ':method': spec.method, ':path': spec.path, ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }) })
-    } catch (err) {
-      resolve(refusedUnprocessed(err as Error) ? 'retry' : failureOf(err as Error))
-      return
-    }
+    // `session` is open: the channel hands out no other, and nothing runs between that check and
+    // this call, so request() cannot meet a GOAWAY here. Should it throw anyway, the promise
+    // rejects and the caller counts a request that was not sent.
+    const req = session.request({ ...requestHeaders(spec), ':method': spec.method, ':path': spec.path })
     let status = 0
     const timer = setTimeout(() => { resolve({ kind: 'timeout' }); req.close() }, target.requestTimeoutMs)
     const settle = (o: Outcome | 'retry'): void => { clearTimeout(timer); resolve(o) }
@@ -111,19 +109,22 @@ export function grpcStyle (target: Target, opts: H2LoadOptions): Load {
   const channels = Array.from({ length: opts.sessions }, () => new Channel(target))
   const stream = async (channel: Channel): Promise<void> => {
     while (!stopping) {
-      const start = target.recorder.send()
+      const spec = nextRequest(opts.request)
+      const kind = requestKind(spec)
+      const start = target.recorder.send(kind)
       let outcome: Outcome | 'retry' = 'retry'
       for (let attempt = 0; outcome === 'retry' && attempt <= MAX_RETRIES; attempt++) {
         if (attempt > 0) target.recorder.retry()
         try {
-          outcome = await streamOnce(target, await channel.session(), opts.request)
+          outcome = await streamOnce(target, await channel.session(), spec)
         } catch (err) {
-          // No session: the balancer had no endpoint or the pod refused the connection; nothing was sent.
+          // No session (the balancer had no endpoint or the pod refused the connection), or a
+          // request the session would not write: nothing was sent.
           outcome = failureOf(err as Error)
         }
       }
       const final: Outcome = outcome === 'retry' ? { kind: 'refused', code: 'REFUSED_STREAM' } : outcome
-      target.recorder.settle(start, final, channel.pod)
+      target.recorder.settle(start, final, channel.pod, kind)
       if (final.kind !== 'response' || final.status >= 300) await sleep(BACKOFF_MS, undefined, { signal: abort.signal }).catch(() => {})
     }
   }

@@ -6,15 +6,15 @@
 import { Agent, request } from 'node:http'
 import { failureOf, type Outcome } from './accounting.js'
 import { clientLoops, type ClosedLoopOptions } from './client-loops.js'
-import type { Load, RequestSpec, Target } from './target.js'
+import { nextRequest, requestHeaders, requestKind, type Load, type RequestSpec, type Target } from './target.js'
 
 /** Sends one request and settles it in the target's recorder; never rejects. */
 export async function send (target: Target, agent: Agent, spec: RequestSpec): Promise<Outcome> {
-  const start = target.recorder.send()
+  const kind = requestKind(spec)
+  const start = target.recorder.send(kind)
   let clientPort: number | undefined
   const outcome = await new Promise<Outcome>((resolve) => {
-    const headers: Record<string, string | number> = spec.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) }
-    const req = request({ host: target.host, port: target.port, method: spec.method, path: spec.path, agent, headers }, (res) => {
+    const req = request({ host: target.host, port: target.port, method: spec.method, path: spec.path, agent, headers: requestHeaders(spec) }, (res) => {
       // A response cut mid-body is a failure even though its status line arrived.
       res.on('error', (err) => { resolve(failureOf(err)) })
       res.on('aborted', () => { resolve({ kind: 'reset', code: 'ECONNRESET' }) })
@@ -33,7 +33,7 @@ export async function send (target: Target, agent: Agent, spec: RequestSpec): Pr
     req.on('error', (err) => { resolve(failureOf(err)) })
     req.end(spec.body)
   })
-  target.recorder.settle(start, outcome, target.podFor(clientPort))
+  target.recorder.settle(start, outcome, target.podFor(clientPort), kind)
   return outcome
 }
 
@@ -43,5 +43,5 @@ export async function send (target: Target, agent: Agent, spec: RequestSpec): Pr
  */
 export function closedLoop (target: Target, opts: ClosedLoopOptions): Load {
   const agent = new Agent({ keepAlive: true, ...(opts.sharedPool === true ? {} : { maxSockets: opts.connections }) })
-  return clientLoops(opts, async () => await send(target, agent, opts.request), () => { agent.destroy() })
+  return clientLoops(opts, async () => await send(target, agent, nextRequest(opts.request)), () => { agent.destroy() })
 }

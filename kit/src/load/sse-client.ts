@@ -18,8 +18,9 @@ export function sseStreams (target: Target, streams: number, path = '/events'): 
   const abort = new AbortController()
   // Every client sleeps on this one signal.
   setMaxListeners(0, abort.signal)
+  const kind = `GET ${path}`
   const stream = async (): Promise<number | undefined> => {
-    const start = target.recorder.send()
+    const start = target.recorder.send(kind)
     let clientPort: number | undefined
     let retryMs: number | undefined
     const outcome = await new Promise<Outcome>((resolve) => {
@@ -47,7 +48,7 @@ export function sseStreams (target: Target, streams: number, path = '/events'): 
       req.on('error', (err) => { resolve(abort.signal.aborted ? { kind: 'response', status: 200 } : failureOf(err)) })
       req.end()
     })
-    target.recorder.settle(start, outcome, target.podFor(clientPort))
+    target.recorder.settle(start, outcome, target.podFor(clientPort), kind)
     return outcome.kind === 'response' ? retryMs : undefined
   }
   const client = async (): Promise<void> => {

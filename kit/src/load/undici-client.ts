@@ -13,10 +13,10 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { failureOf, type Outcome } from './accounting.js'
 import { clientLoops, type ClosedLoopOptions } from './client-loops.js'
-import type { Load, Target } from './target.js'
+import { nextRequest, requestHeaders, requestKind, type Load, type Target } from './target.js'
 
 /** undici's error codes in the kinds the report shows. */
 export function undiciFailureOf (err: Error & { code?: string }): Outcome {
@@ -54,16 +54,16 @@ export function undiciLoop (target: Target, opts: ClosedLoopOptions): Load {
     headersTimeout: target.requestTimeoutMs,
     bodyTimeout: target.requestTimeoutMs
   })
-  const { method, path, body } = opts.request
   const sent = requestPorts()
   let serial = 0
   const sendOne = async (): Promise<Outcome> => {
-    const start = target.recorder.send()
+    const spec = nextRequest(opts.request)
+    const kind = requestKind(spec)
+    const start = target.recorder.send(kind)
     const id = String(++serial)
-    const headers = { [REQUEST_ID]: id, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
     let outcome: Outcome
     try {
-      const res = await pool.request({ method, path, body, headers })
+      const res = await pool.request({ method: spec.method as Dispatcher.HttpMethod, path: spec.path, body: spec.body, headers: { ...requestHeaders(spec), [REQUEST_ID]: id } })
       // Read to the end: a body cut midway rejects here, and is a failure.
       await res.body.text()
       outcome = { kind: 'response', status: res.statusCode }
@@ -72,7 +72,7 @@ export function undiciLoop (target: Target, opts: ClosedLoopOptions): Load {
     }
     const port = sent.ports.get(id)
     sent.ports.delete(id)
-    target.recorder.settle(start, outcome, target.podFor(port))
+    target.recorder.settle(start, outcome, target.podFor(port), kind)
     return outcome
   }
   return clientLoops(opts, sendOne, async () => { sent.close(); await pool.close() })

@@ -26,6 +26,8 @@ export interface BalancerStats {
 
 /** What the load generators and the report need from either balancer. */
 export interface Balancer {
+  /** Where clients connect (default: loopback). */
+  readonly host?: string
   readonly port: number
   /**
    * Applies an endpoint change. Never rejects: an update that fails is kept

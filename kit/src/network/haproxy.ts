@@ -15,10 +15,12 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import { listeningSocket } from './listen-socket.js'
+import { listeningSocket, type HandedSocket } from './listen-socket.js'
+import { LOOPBACK } from './loopback.js'
 import { formatAddress } from './pod-network.js'
 import type { Protocol } from './protocol.js'
 import { startProxy } from './proxy-process.js'
+import type { ProxyPlace } from './kernel/node.js'
 
 /** Sends one command to HAProxy's runtime API and returns its answer. */
 export async function runtimeCommand (socketPath: string, command: string): Promise<string> {
@@ -32,10 +34,14 @@ export async function runtimeCommand (socketPath: string, command: string): Prom
   })
 }
 
+/** How a proxy is started where it listens: with the kit's socket on loopback, under the ingress namespace's launcher on the kernel path. */
+export const where = (place: ProxyPlace | undefined, listener: HandedSocket | undefined): { sockets: HandedSocket[] } | { launcher: readonly string[] } =>
+  place === undefined ? { sockets: [listener as HandedSocket] } : { launcher: place.launcher }
+
 const FRONTEND = 'fe'
 const BACKEND = 'pods'
 
-function config (socketPath: string): string {
+function config (socketPath: string, bind: string): string {
   return `global
   stats socket ${socketPath} mode 600 level admin
   maxconn 4096
@@ -47,8 +53,9 @@ defaults
   timeout server 75s
   timeout http-keep-alive 75s
 frontend ${FRONTEND}
-  # the listening socket the kit opened on a port the kernel picked (HAProxy cannot bind port 0)
-  bind fd@3
+  # on loopback, the listening socket the kit opened on a port the kernel picked (HAProxy cannot bind port 0);
+  # on the kernel path, the ingress namespace's own address
+  bind ${bind}
   default_backend ${BACKEND}
 backend ${BACKEND}
   balance roundrobin
@@ -100,6 +107,7 @@ export function haproxyWeights (endpoints: readonly Endpoint[]): Map<string, num
 }
 
 export class HaproxyBalancer implements Balancer {
+  readonly host: string
   readonly port: number
   readonly endpointErrors: string[] = []
   readonly #socket: string
@@ -110,7 +118,8 @@ export class HaproxyBalancer implements Balancer {
   readonly #protocol: Protocol
   #queue: Promise<void> = Promise.resolve()
 
-  private constructor (port: number, dir: string, child: ChildProcess, protocol: Protocol) {
+  private constructor (host: string, port: number, dir: string, child: ChildProcess, protocol: Protocol) {
+    this.host = host
     this.port = port
     this.#protocol = protocol
     this.#dir = dir
@@ -119,20 +128,20 @@ export class HaproxyBalancer implements Balancer {
     this.#exited = new Promise((resolve) => { child.on('exit', () => { resolve() }) })
   }
 
-  /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) and waits until its runtime API answers. */
-  static async start (protocol: Protocol = 'h1'): Promise<HaproxyBalancer> {
+  /** Starts HAProxy (`haproxy` on PATH, or HAPROXY_BIN) on loopback or at `place`, and waits until its runtime API answers. */
+  static async start (protocol: Protocol = 'h1', place?: ProxyPlace): Promise<HaproxyBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-haproxy-'))
-    const listener = await listeningSocket()
+    const listener = place === undefined ? await listeningSocket() : undefined
     const file = join(dir, 'haproxy.cfg')
     const socket = join(dir, 'admin.sock')
-    await writeFile(file, config(socket))
+    await writeFile(file, config(socket, place === undefined ? 'fd@3' : formatAddress(place)))
     // HAProxy opens its listeners before its runtime API: once the API answers, it serves.
     const child = await startProxy({
-      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir, sockets: [listener],
+      name: 'HAProxy', bin: process.env.HAPROXY_BIN ?? 'haproxy', args: ['-db', '-f', file], dir, ...where(place, listener),
       serving: async () => await runtimeCommand(socket, 'show info').then(() => true, () => false),
       hint: 'install it (Debian: apt-get install haproxy) or use --proxy l4'
     })
-    return new HaproxyBalancer(listener.port, dir, child, protocol)
+    return new HaproxyBalancer(place?.host ?? LOOPBACK, place?.port ?? (listener as HandedSocket).port, dir, child, protocol)
   }
 
   podFor (): undefined {

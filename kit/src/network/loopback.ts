@@ -15,6 +15,7 @@ export const LOOPBACK = '127.0.0.1'
 const reachable = (host: string): string => host === '0.0.0.0' || host === '::' ? LOOPBACK : host
 
 export const LOOPBACK_NETWORK: PodNetwork = Object.freeze({
+  dataPath: 'userspace (pods on 127.0.0.1, the kit\'s relay or proxy on loopback)',
   place: () => Object.freeze({
     env: Object.freeze({ HOST: LOOPBACK, PORT: '0' }),
     candidates: async (pid: number): Promise<PodAddress[]> => (await listeningSockets(pid)).map((s) => ({ host: reachable(s.host), port: s.port }))

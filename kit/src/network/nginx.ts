@@ -25,7 +25,9 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Balancer, BalancerStats, Endpoint } from './balancer.js'
-import { listeningSocket } from './listen-socket.js'
+import { where } from './haproxy.js'
+import type { ProxyPlace } from './kernel/node.js'
+import { listeningSocket, type HandedSocket } from './listen-socket.js'
 import { LOOPBACK } from './loopback.js'
 import { formatAddress } from './pod-network.js'
 import { startProxy } from './proxy-process.js'
@@ -112,9 +114,9 @@ const STATS_LUA = `
         ngx.say(string.format('{"connections":%d,"noEndpoint":%d,"upstreamErrors":%d,"served":{%s}}',
           dict:get("connections") or 0, dict:get("noEndpoint") or 0, dict:get("upstreamErrors") or 0, table.concat(served, ",")))`
 
-function config (dir: string, port: number): string {
+function config (dir: string, listen: string, asRoot: boolean): string {
   return `daemon off;
-master_process on;
+master_process on;${asRoot ? '\n# the ingress namespace may be an unprivileged user namespace, where root is the only user there is\nuser root root;' : ''}
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -137,8 +139,9 @@ http {
     keepalive_requests 10000;
   }
   server {
-    # the listening socket the kit opened on a port the kernel picked, inherited as fd 3
-    listen ${LOOPBACK}:${port};
+    # on loopback, the listening socket the kit opened on a port the kernel picked, inherited as fd 3;
+    # on the kernel path, the ingress namespace's own address
+    listen ${listen};
     location / {
       proxy_pass http://upstream_balancer;
       proxy_http_version 1.1;
@@ -184,6 +187,7 @@ async function admin (socketPath: string, path: string, body?: string): Promise<
 }
 
 export class NginxBalancer implements Balancer {
+  readonly host: string
   readonly port: number
   readonly endpointErrors: string[] = []
   readonly #socket: string
@@ -194,7 +198,8 @@ export class NginxBalancer implements Balancer {
   readonly #names = new Map<string, string>()
   #queue: Promise<void> = Promise.resolve()
 
-  private constructor (port: number, dir: string, child: ChildProcess) {
+  private constructor (host: string, port: number, dir: string, child: ChildProcess) {
+    this.host = host
     this.port = port
     this.#socket = join(dir, 'admin.sock')
     this.#dir = dir
@@ -203,13 +208,14 @@ export class NginxBalancer implements Balancer {
   }
 
   /** Starts nginx (`nginx` on PATH, or NGINX_BIN) and waits until a worker answers. */
-  static async start (): Promise<NginxBalancer> {
+  static async start (place?: ProxyPlace): Promise<NginxBalancer> {
     const dir = await mkdtemp(join(tmpdir(), 'fzd-nginx-'))
     // nginx's workers drop root privileges: they must reach the temp paths.
     await chmod(dir, 0o755)
-    const listener = await listeningSocket()
+    const listener = place === undefined ? await listeningSocket() : undefined
+    const address = { host: place?.host ?? LOOPBACK, port: place?.port ?? (listener as HandedSocket).port }
     const file = join(dir, 'nginx.conf')
-    await writeFile(file, config(dir, listener.port))
+    await writeFile(file, config(dir, formatAddress(address), place !== undefined))
     // The master opens every listener before it starts its workers: once a worker answers, it serves.
     const child = await startProxy({
       name: 'nginx',
@@ -217,12 +223,12 @@ export class NginxBalancer implements Balancer {
       args: ['-p', dir, '-c', file, '-e', join(dir, 'error.log')],
       // nginx takes the sockets listed in NGINX as its own for the listen directives of the same address.
       env: { ...process.env, NGINX: '3;' },
-      sockets: [listener],
+      ...where(place, listener),
       dir,
       serving: async () => await admin(join(dir, 'admin.sock'), '/stats').then(() => true, () => false),
       hint: 'install it (Debian: apt-get install nginx-light libnginx-mod-http-lua) or use --proxy l4'
     })
-    return new NginxBalancer(listener.port, dir, child)
+    return new NginxBalancer(address.host, address.port, dir, child)
   }
 
   podFor (): undefined {

@@ -20,9 +20,13 @@ export interface PodPlacement {
    * cannot tell at all (then the run fails, saying so).
    */
   candidates (pid: number): Promise<readonly PodAddress[]>
+  /** A command the pod's command runs under (its namespace: `unshare --net ...`); none on loopback. */
+  readonly launcher?: readonly string[]
 }
 
 export interface PodNetwork {
+  /** Which data path this is, for the report. */
+  readonly dataPath?: string
   place (pod: string): PodPlacement
 }
 

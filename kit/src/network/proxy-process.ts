@@ -8,6 +8,8 @@ export interface ProxyStart {
   readonly name: string
   readonly bin: string
   readonly args: readonly string[]
+  /** A command it runs under (the ingress namespace on the kernel path). */
+  readonly launcher?: readonly string[]
   readonly env?: NodeJS.ProcessEnv
   /** Listening sockets it inherits as fd 3, 4, ...; this process's copies are closed once it has them. */
   readonly sockets?: readonly HandedSocket[]
@@ -29,7 +31,8 @@ const START_TIMEOUT_MS = 10_000
 export async function startProxy (p: ProxyStart): Promise<ChildProcess> {
   const sockets = p.sockets ?? []
   const stdio: StdioOptions = ['ignore', 'ignore', 'pipe', ...sockets.map((s) => s.fd)]
-  const child = spawn(p.bin, [...p.args], { stdio, ...(p.env === undefined ? {} : { env: p.env }) })
+  const [file, ...args] = [...p.launcher ?? [], p.bin, ...p.args]
+  const child = spawn(file as string, args, { stdio, ...(p.env === undefined ? {} : { env: p.env }) })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   let gone = false

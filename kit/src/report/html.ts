@@ -11,10 +11,10 @@ import type { PodEndings } from '../cluster/drain-report.js'
 import type { PodEventType, TimelineEvent } from '../cluster/events.js'
 import { BIN_MS, type FailureRecord } from '../load/accounting.js'
 import { describe } from './failure-groups.js'
-import type { ReportFile } from './json.js'
+import { ran, type ReportFile } from './json.js'
 import { describeMoves } from './shares.js'
 import { sharesSvg } from './shares-html.js'
-import { describeBalancer, endpointErrorLines, kinds, ms } from './text.js'
+import { describeBalancer, endpointErrorLines, kinds, ms, notRunLine } from './text.js'
 
 type Run = ReportFile['runs'][number]
 
@@ -305,6 +305,18 @@ function sharesSection (r: Run, endMs: number): string {
   return sharesSvg(r.shares, r.events, axis, `${r.scenario} / ${r.label}`) + `<ul class="moves">${moves.map((m) => `<li>${escape(m)}</li>`).join('')}</ul>`
 }
 
+/** The run's requests by kind (`GET /`, a requests file's names). */
+function requestsTable (r: Run): string {
+  const rows = Object.entries(r.byRequest ?? {}).map(([kind, c]) => `<tr class="${c.dropped > 0 ? 'dropped' : ''}"><td>${escape(kind)}</td><td>${c.sent}</td><td>${c.ok}</td><td>${c.dropped}</td></tr>`)
+  return rows.length === 0 ? '' : `<table class="requests"><tr><th>request</th><th>sent</th><th>2xx</th><th>dropped</th></tr>${rows.join('')}</table>`
+}
+
+/** What the preflight kept out: a route the service does not have is never counted as drops. */
+function notRunList (report: ReportFile): string {
+  if (report.notRun.length === 0) return ''
+  return `<h2 id="not-run">Not run</h2><p>The preflight tried each scenario's requests once against one replica before any load; these routes are not there, so the scenarios were left out rather than counted as drops.</p><ul class="not-run">${report.notRun.map((n) => `<li>${escape(notRunLine(n))}</li>`).join('')}</ul>`
+}
+
 function runSection (r: Run, endMs: number, underTest: string): string {
   const verdictClass = r.error !== undefined || (r.label === underTest && r.dropped > 0) ? 'bad' : r.dropped > 0 ? 'dropped' : 'clean'
   return [
@@ -312,6 +324,7 @@ function runSection (r: Run, endMs: number, underTest: string): string {
     `<h3>${escape(r.label)}${r.label === underTest ? ' <span class="tag">under test</span>' : ''}: ${r.dropped} dropped of ${r.counts.sent}</h3>`,
     `<p class="cmd">${escape(r.command.join(' '))} via ${escape(r.proxy)}${r.balancer === undefined ? '' : ` · ${describeBalancer(r.balancer)}`}${r.error === undefined ? '' : ` — <b>run failed: ${escape(r.error)}</b>`}</p>`,
     runNotes(r),
+    requestsTable(r),
     runSvg(r, endMs),
     sharesSection(r, endMs),
     r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul class="groups">${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
@@ -341,7 +354,7 @@ const STYLE = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#0f172a}
 h1{font-size:1.4em}h2{font-size:1.2em;margin:1.6em 0 .2em}h3{font-size:1em;margin:.4em 0}
 table{border-collapse:collapse;margin:.5em 0;font-size:.92em}.endings th{white-space:normal;vertical-align:bottom}td,th{padding:3px 10px;white-space:nowrap;border-bottom:1px solid #e2e8f0;text-align:left}
-tr.bad,section.bad{background:#fef2f2}
+tr.bad,section.bad{background:#fef2f2}tr.dropped td{color:#b91c1c}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3em 1.4em}.legend li{display:flex;align-items:center;gap:.4em}
 .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(880px,1fr));gap:1em}
 section.run{border:1px solid #e2e8f0;border-radius:6px;padding:.5em .8em}
@@ -355,6 +368,11 @@ svg.timeline .rollout-label{fill:#334155}svg.timeline .grid{stroke:#e2e8f0}
 .groups{margin:.3em 0}.problem{color:#b91c1c;font-weight:600}
 `
 
+function headline (report: ReportFile, underTest: string): string {
+  if (report.ok) return 'no request dropped by the service under test'
+  return ran(report.runs, underTest) ? 'requests dropped' : 'no scenario could run against the service under test'
+}
+
 export function htmlReport (report: ReportFile, underTest: string): string {
   const rows = report.runs.map((r) => `<tr class="${r.label === underTest && r.dropped > 0 ? 'bad' : ''}"><td>${escape(r.scenario)}</td><td>${escape(r.label)}</td><td>${r.counts.sent}</td><td>${r.counts.ok}</td><td>${r.dropped}</td><td>${escape(kinds(r))}</td><td>${ms(r.latencyMs.p50)}</td><td>${ms(r.latencyMs.p99)}</td></tr>`)
   const scenarios = [...new Set(report.runs.map((r) => r.scenario))].map((name) => {
@@ -365,9 +383,10 @@ export function htmlReport (report: ReportFile, underTest: string): string {
   })
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Rollout report</title><style>${STYLE}</style></head><body>
 ${PATTERNS}
-<h1>Rolling update: ${report.ok ? 'no request dropped by the service under test' : 'requests dropped'}</h1>
+<h1>Rolling update: ${headline(report, underTest)}</h1>
 <p>Generated ${escape(report.generatedAt)}. Service under test: <b>${escape(underTest)}</b>.</p>
 <table><tr><th>scenario</th><th>target</th><th>sent</th><th>2xx</th><th>dropped</th><th>by kind</th><th>p50</th><th>p99</th></tr>${rows.join('')}</table>
+${notRunList(report)}
 <h2>How to read the timelines</h2>
 <p>Each run: requests per second and drops on top; under it one lane per pod, in the order the pods were created, with its events labelled and the requests it dropped as red bars on its lane (the label says how many and what kind). Drops whose pod the client cannot know (through an L7 proxy, undici, <code>check</code>) go on the <i>unknown pod</i> lane. Time runs left to right in seconds since the run started, on one scale for all runs of a scenario. Hover over anything for exact times.</p>
 ${legend()}

@@ -1,4 +1,5 @@
 /** The text summary a run prints on the terminal: one row per run, then what each run lost and why. */
+import type { NotRun } from '../load/preflight.js'
 import type { BalancerStats } from '../network/balancer.js'
 import type { RunResult } from '../run/result.js'
 import { describeEndings } from './endings.js'
@@ -28,10 +29,14 @@ export function endpointErrorLines (r: Pick<RunResult, 'endpointErrors'>): strin
   return errors.length > ENDPOINT_ERRORS_SHOWN ? [...shown, `... and ${errors.length - ENDPOINT_ERRORS_SHOWN} more endpoint update(s) failed`] : shown
 }
 
+/** `web-v1-1 198.18.1.1:8080, ...`: each pod's address, from its ready event. */
+const podAddresses = (r: RunResult): string => r.events.filter((e) => e.type === 'ready').map((e) => `${e.pod} ${String(e.detail)}`).join(', ') || 'none (no pod became ready)'
+
 /** What the table cannot say about one run: failures of the run itself, then how its pods ended and what it dropped. */
 function runNotes (r: RunResult): string[] {
   const name = `${r.scenario} / ${r.label}`
   const lines: string[] = []
+  if (r.dataPath !== undefined) lines.push('', `${name}: data path ${r.dataPath}; pods at ${podAddresses(r)}`)
   if (r.error !== undefined) lines.push('', `${name}: RUN FAILED: ${r.error}`)
   for (const e of endpointErrorLines(r)) lines.push(`  ${e}`)
   if (r.unsettled !== 0) lines.push('', `${name}: ${r.unsettled} requests unaccounted for (accounting bug)`)
@@ -45,11 +50,26 @@ function runNotes (r: RunResult): string[] {
   return lines
 }
 
-export function textReport (results: readonly RunResult[]): string {
-  const rows = [['scenario', 'target', 'sent', 'ok', 'dropped', 'by kind', 'p50', 'p99']]
-  for (const r of results) rows.push([r.scenario, r.label, String(r.counts.sent), String(r.counts.ok), String(r.dropped), kinds(r), ms(r.latencyMs.p50), ms(r.latencyMs.p99)])
+/** Rows under a header row and a rule, each column as wide as its widest cell. */
+function table (rows: readonly string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
   const lines = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
-  return [...lines, ...results.flatMap(runNotes)].join('\n') + '\n'
+  return lines
+}
+
+/** Each run's requests by kind (`GET /`, a requests file's names): sent, 2xx, dropped. */
+function requestTable (results: readonly RunResult[]): string[] {
+  const rows = results.flatMap((r) => Object.entries(r.byRequest ?? {}).map(([kind, c]) => [r.scenario, r.label, kind, String(c.sent), String(c.ok), String(c.dropped)]))
+  return rows.length === 0 ? [] : ['', 'by request', ...table([['scenario', 'target', 'request', 'sent', 'ok', 'dropped'], ...rows])]
+}
+
+/** `slow / service: not run: GET /slow answered 404; point it with --slow-path or leave it out` */
+export const notRunLine = (n: NotRun): string => `${n.scenario} / ${n.label}: not run: ${n.reason}`
+
+export function textReport (results: readonly RunResult[], notRun: readonly NotRun[] = []): string {
+  const rows = [['scenario', 'target', 'sent', 'ok', 'dropped', 'by kind', 'p50', 'p99']]
+  for (const r of results) rows.push([r.scenario, r.label, String(r.counts.sent), String(r.counts.ok), String(r.dropped), kinds(r), ms(r.latencyMs.p50), ms(r.latencyMs.p99)])
+  const skipped = notRun.length === 0 ? [] : ['', ...notRun.map(notRunLine)]
+  return [...(results.length === 0 ? [] : table(rows)), ...requestTable(results), ...skipped, ...results.flatMap(runNotes)].join('\n') + '\n'
 }

@@ -10,6 +10,7 @@ import type { ClusterSpec } from '../cluster/spec.js'
 import { Recorder } from '../load/accounting.js'
 import { loadShape, type Scenario } from '../load/scenarios.js'
 import type { Load, Target } from '../load/target.js'
+import type { Traffic } from '../load/traffic.js'
 import type { Balancer, BalancerStats } from '../network/balancer.js'
 import { L4Balancer } from '../network/l4-balancer.js'
 import { LOOPBACK } from '../network/loopback.js'
@@ -32,6 +33,8 @@ export interface RunSpec {
   readonly scale: number
   /** Draws the clients' think times from `seededRandom(seed)` (the same sequence every run) instead of Math.random. */
   readonly seed?: number
+  /** The routes and the requests file's mix the scenario sends (default: the example service's routes). */
+  readonly traffic?: Traffic
   /** Traffic before the first rollout and after the last pod exited. */
   readonly steadyMs: number
   /** Builds the balancer (the L7 modes pass HAProxy or nginx here; default: the L4 relay). */
@@ -88,7 +91,7 @@ async function rollUnderLoad (spec: RunSpec, deployment: Cluster, target: Target
   await strategy.deploy(ctx, moves)
   // Let the balancer learn the first endpoints before traffic starts.
   await sleep(deployment.spec.propagationMs + 100)
-  state.load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed))
+  state.load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed, spec.traffic))
   const { balancer, timeline } = deployment
   // The L7 proxies count per pod themselves; through the L4 relay the clients know each connection's pod.
   state.sampler = sampleServed(balancer.served === undefined ? async () => target.recorder.served : balancer.served.bind(balancer), () => timeline.now())
@@ -110,10 +113,10 @@ function endpointProblem (errors: readonly string[]): string {
 export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const timeline = new ClusterEventLog()
   const cluster = clusterOf(spec)
-  const balancer = await (spec.balancer ?? L4Balancer.listen)()
+  const balancer: Balancer = await (spec.balancer ?? L4Balancer.listen)()
   const deployment = new Cluster(cluster, timeline, balancer, spec.network)
   const recorder = new Recorder(() => timeline.now())
-  const target: Target = { host: LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
+  const target: Target = { host: balancer.host ?? LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
   const state: RunState = { phase: `deploying (${(spec.strategy ?? rolling).name})`, load: undefined, sampler: undefined }
   const moves = new Moves()
   const stopProgress = reportProgress(spec, deployment, recorder, state)
@@ -135,7 +138,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const endpointErrors = [...balancer.endpointErrors]
   if (endpointErrors.length > 0) problems.push(endpointProblem(endpointErrors))
   return resultOf({
-    scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder,
+    scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, dataPath: deployment.network.dataPath,
     ...(stats === undefined ? {} : { balancer: stats }), endpointErrors,
     error: problems.length === 0 ? undefined : problems.join('; '),
     pods: podEndings(deployment.pods, timeline.events), seed: spec.seed,

@@ -1,6 +1,6 @@
 /** What one measured run leaves behind (the same shape for `rollout` and `check`), and what it shows while it runs. */
 import type { ClusterEventLog, TimelineEvent } from '../cluster/events.js'
-import { percentile, type Counts, type FailureRecord, type Recorder } from '../load/accounting.js'
+import { percentile, type Counts, type RequestCounts, type FailureRecord, type Recorder } from '../load/accounting.js'
 import type { Scenario } from '../load/scenarios.js'
 import type { BalancerStats } from '../network/balancer.js'
 import type { PodEndings } from '../cluster/drain-report.js'
@@ -23,8 +23,12 @@ export interface RunResult {
   readonly label: string
   readonly command: readonly string[]
   readonly proxy: string
+  /** Which data path carried the traffic (absent under `check`); each pod's address is in its `ready` event. */
+  readonly dataPath?: string
   readonly durationMs: number
   readonly counts: Counts
+  /** Sent, 2xx and dropped per request kind (`GET /`, a requests file's names); every measured run has it. */
+  readonly byRequest?: Readonly<Record<string, RequestCounts>>
   readonly dropped: number
   /** Sent minus settled: must be 0, or the accounting itself is broken. */
   readonly unsettled: number
@@ -49,8 +53,8 @@ export interface RunResult {
 
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
-  scenario: Scenario, label: string, command: readonly string[], proxy: string,
-  timeline: ClusterEventLog, recorder: Recorder, balancer?: BalancerStats, endpointErrors?: readonly string[],
+  scenario: Pick<Scenario, 'name' | 'description'>, label: string, command: readonly string[], proxy: string,
+  timeline: ClusterEventLog, recorder: Recorder, dataPath?: string | undefined, balancer?: BalancerStats, endpointErrors?: readonly string[],
   error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined, traffic?: TrafficRecord
 }): RunResult {
   const { recorder, timeline, error } = r
@@ -60,8 +64,10 @@ export function resultOf (r: {
     label: r.label,
     command: r.command,
     proxy: r.proxy,
+    ...(r.dataPath === undefined ? {} : { dataPath: r.dataPath }),
     durationMs: Math.round(timeline.now()),
     counts: recorder.counts,
+    byRequest: recorder.byRequest,
     dropped: recorder.dropped,
     unsettled: recorder.counts.sent - recorder.settled,
     latencyMs: { p50: percentile(recorder.latencies, 50), p99: percentile(recorder.latencies, 99) },

@@ -7,8 +7,11 @@ import type { ReportFile } from '../../src/report/json.js'
 
 export const FIXTURE = `node ${join(import.meta.dirname, '../fixtures/loadtest-pod.mjs')}`
 
-/** A rollout compressed to a few seconds: 2 replicas, short preStop, propagation and probes. */
-export const FAST = ['--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
+/**
+ * A rollout compressed to a few seconds: 2 replicas, short preStop, propagation and probes, on the
+ * kit's loopback relay (the kernel data path has tests of its own: network-kernel*.test.ts).
+ */
+export const FAST = ['--network', 'userspace', '--replicas', '2', '--prestop-seconds', '0.6', '--propagation-seconds', '0.3', '--readiness-period-seconds', '0.2', '--steady-seconds', '0.3', '--scale', '0.1']
 
 /** Streams for a command, with what was written to them; stderr may pose as a terminal. */
 export function io (tty = false) {
