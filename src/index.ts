@@ -16,4 +16,5 @@ export {
 export type { TimingBudget, TimingBudgetInput } from './budget.js'
 export { fromLoopback, isLoopbackAddress, type DetailPolicy } from './health/trust.js'
 export { METRIC_NAMES } from './metrics/index.js'
+export { CONNECTION_AGE_DEFAULTS, type ConnectionAgeConfig } from './connection-age/options.js'
 export type { MetricsOptions, MetricsRegistry, ResolvedMetrics } from './metrics/options.js'

@@ -5,6 +5,7 @@
  * default that drops requests later.
  */
 import type { FastifyRequest } from 'fastify'
+import { resolveConnectionAge, type ConnectionAgeConfig } from './connection-age/options.js'
 import { resolveDrainConfig, type DrainConfig, type DrainOptions } from './drain/index.js'
 import { HEALTH_DEFAULTS, resolveChecks, resolvePaths, resolveProbeDetail, type ProbePathsOptions, type ResolvedPaths } from './health/options.js'
 import type { DetailPolicy } from './health/trust.js'
@@ -41,6 +42,16 @@ export interface ZeroDowntimeOptions {
   probeDetail?: (request: FastifyRequest) => boolean
   /** Prometheus metrics on your prom-client Registry (see docs/probes.md). */
   metrics?: MetricsOptions | false
+  /**
+   * Retire a connection once it is older than this (±10 % jitter), the way
+   * the drain retires it: HTTP/1.1 `Connection: close` on its next response,
+   * HTTP/2 the two-step GOAWAY. Idle connections are never closed for their
+   * age. Lets traffic follow a scale-up or a blue-green switch (see
+   * docs/drain.md). 0: off. Default 30000.
+   */
+  connectionMaxAgeMs?: number
+  /** HTTP/2: how long a session retired for its age may finish its streams before it is closed. Default (and minimum): `drain.requestTimeoutMs`. */
+  connectionMaxAgeGraceMs?: number
 }
 
 /** The single source of every default; docs/probes.md mirrors it (a test keeps them in step). */
@@ -64,9 +75,13 @@ export interface ResolvedConfig {
   readonly metrics: ResolvedMetrics | false
   /** The drain's timings and its timing budget (checked against the grace period at registration). */
   readonly drain: DrainConfig
+  /** Connection max age (`maxAgeMs` 0: off) and the HTTP/2 grace. */
+  readonly connectionAge: ConnectionAgeConfig
 }
 
-const TOP_KEYS = new Set(['checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain', 'probeDetail', 'metrics'])
+const TOP_KEYS = new Set([
+  'checks', 'checkTimeoutMs', 'checkIntervalMs', 'paths', 'startup', 'logProbes', 'pressure', 'drain', 'probeDetail', 'metrics', 'connectionMaxAgeMs', 'connectionMaxAgeGraceMs'
+])
 /** Keys Fastify itself reads from `register(plugin, opts)`: not ours to reject. */
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 /** Fastify calls options given as a function (`register(plugin, (parent) => opts)`) and passes on whatever it returns. */
@@ -88,6 +103,7 @@ export function resolveConfig (input: unknown, env: NodeJS.ProcessEnv = process.
   if (opts.prefix !== undefined && opts.prefix !== '') throw refusedOption(`${PREFIX_REFUSED}, got ${describe(opts.prefix)}`)
   const checkTimeoutMs = milliseconds(opts.checkTimeoutMs, 'checkTimeoutMs') ?? DEFAULTS.checkTimeoutMs
   const checkIntervalMs = milliseconds(opts.checkIntervalMs, 'checkIntervalMs') ?? DEFAULTS.checkIntervalMs
+  const drain = resolveDrainConfig(opts.drain, env)
   return Object.freeze({
     checks: resolveChecks(opts.checks, checkTimeoutMs, checkIntervalMs),
     checkTimeoutMs,
@@ -99,6 +115,7 @@ export function resolveConfig (input: unknown, env: NodeJS.ProcessEnv = process.
     probeRetryAfterSeconds: Math.max(1, Math.ceil(checkIntervalMs / 1000)),
     probeDetail: resolveProbeDetail(opts.probeDetail),
     metrics: resolveMetrics(opts.metrics),
-    drain: resolveDrainConfig(opts.drain, env)
+    drain,
+    connectionAge: resolveConnectionAge(opts.connectionMaxAgeMs, opts.connectionMaxAgeGraceMs, drain.requestTimeoutMs)
   })
 }

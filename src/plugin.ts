@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { OPTIONS_EXPECTED, resolveConfig, type ResolvedConfig, type ZeroDowntimeOptions } from './plugin-options.js'
+import { SYSTEM_CLOCK } from './clock.js'
+import { ConnectionMaxAge } from './connection-age/max-age.js'
 import { installDrain, type CleanupPhase, type DrainController, type DrainReport, type DrainRunOptions, type GoAwayListener } from './drain/index.js'
 import { readiness, type ProbeState } from './health/report.js'
 import { installProbeRoutes } from './health/routes.js'
@@ -188,7 +190,7 @@ async function zeroDowntimePlugin (app: FastifyInstance, opts: ZeroDowntimeOptio
   })
   installProbeRoutes(app, config, probeState)
 
-  const drain = installDrain(app, lifecycle, config.drain)
+  const drain = installDrain(app, lifecycle, config.drain, new ConnectionMaxAge(config.connectionAge, SYSTEM_CLOCK), SYSTEM_CLOCK)
   if (config.metrics !== false) {
     const releaseMetrics = await installMetrics(config.metrics, {
       lifecycle: () => lifecycle.state,

@@ -2,6 +2,10 @@
 # Switch the blue-green Service (k8s/overlays/blue-green) to the other colour,
 # only once that colour is available and answers its readiness endpoint; run it
 # again (or name the old colour) to switch back. See docs/kubernetes.md.
+# A selector switch changes the endpoints, not the connections already open:
+# pooled clients follow it as their connections end, which the plugin's
+# connection max age makes happen within about a minute (measured with
+# `rollout --strategy blue-green`, docs/load-test.md).
 set -euo pipefail
 SCRIPT=$(basename "$0")
 # shellcheck source=lib.sh
@@ -18,8 +22,13 @@ it does not point at now, so running it twice switches back):
      (via the API server proxy) --checks times in a row;
   3. patches spec.selector.version of <service>;
   4. checks that <service> now has ready endpoints, and switches back if not.
-The old colour keeps running: connections open to it stay there until its pods
-drain, and switching back is instant while it runs. Scale it down later.
+The switch moves new connections at once, not the ones already open: kube-proxy
+keeps an established connection on its pod and pooled clients (Node's agent,
+undici, gRPC channels) reuse theirs. With fastify-zero-downtime's connection max
+age (connectionMaxAgeMs, 30 s by default) they move within about 35 s
+(measured); without it, not until the old colour's pods drain. A switch back
+moves traffic the same way, no faster. The old colour keeps running: scale it
+down once traffic has followed (docs/kubernetes.md).
 
 options:
   -n, --namespace NS      namespace (default: the context's)

@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { Pool } from 'undici'
 import { Recorder } from '../src/load/accounting.js'
 import { undiciFailureOf, undiciLoop } from '../src/load/undici-client.js'
 
@@ -34,4 +35,27 @@ t.test('undiciLoop: requests settle once each; a socket destroyed under a reques
   t.equal(recorder.counts.sent, recorder.settled, 'every request settled')
   t.ok(recorder.counts.ok > 0)
   t.ok((recorder.counts.failed.reset ?? 0) > 0, 'the destroyed ones are resets')
+})
+
+t.test('undiciLoop: each request is counted on the pod of the connection it went out on; other pools\' requests are not its own', async (t) => {
+  const server = createServer((req, res) => { res.end('ok') })
+  const clientPorts = new Set<number>()
+  server.on('connection', (socket) => { clientPorts.add(socket.remotePort as number) })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const port = (server.address() as AddressInfo).port
+  const recorder = new Recorder(() => performance.now())
+  // The pod of a connection, as the L4 relay knows it: here, any connection the server accepted.
+  const podFor = (clientPort: number | undefined): string | undefined => clientPort !== undefined && clientPorts.has(clientPort) ? 'pod-a' : undefined
+  const load = undiciLoop({ host: '127.0.0.1', port, recorder, podFor, requestTimeoutMs: 5000 }, { connections: 2, request: { method: 'POST', path: '/echo', body: '{}' } })
+  const other = new Pool(`http://127.0.0.1:${port}`)
+  t.teardown(async () => { await other.close() })
+  for (let i = 0; i < 1000 && recorder.counts.ok < 20; i++) {
+    // A request of another pool in the same process, seen on the same channel.
+    await (await other.request({ method: 'GET', path: '/' })).body.text()
+  }
+  await load.stop()
+  t.ok(recorder.counts.ok >= 20)
+  t.same(recorder.served, { 'pod-a': recorder.counts.ok }, 'every answered request on its pod')
 })

@@ -186,9 +186,12 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
   /** During the drain: per client address, epoch ms of the latest request read from it. */
   readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
-  constructor (server: Server, now: () => number = Date.now) {
+  readonly #onUse: ((c: Connection) => void) | undefined
+  /** `onUse`: called at each request read on a connection not leaving yet (connection-age/max-age.ts retires it there). */
+  constructor (server: Server, now: () => number = Date.now, onUse?: (c: Connection) => void) {
     super()
     this.#now = now
+    this.#onUse = onUse
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
     // HTTP/2 sessions are tracked by Http2SessionTracker: only HTTP/1.x here.
@@ -210,6 +213,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
       if (responseInFlight(req.socket) !== res) this.#pipeline(c, req, res)
       // Which socket a LIFO pool reaches last: the idle close starts there (idle-policy.ts).
       c.lastUse = ++this.#uses
+      this.#onUse?.(c)
     })
     // Only when the app handles upgrades itself (a WebSocket plugin registered
     // before listen): adding the first 'upgrade' listener would change how
@@ -343,8 +347,9 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     const cut: CutRequest[] = []
     for (const c of this.#connections.values()) {
       for (const { req, startedAt } of c.exchanges) cut.push(cutRequest(req, now - startedAt))
-      // Cut before the drain started (an abort): nothing is watched yet.
-      if (!this.#retiring) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
+      // Cut before the drain started (an abort): nothing is watched yet, unless
+      // it was retired (for its age): then its exchanges above are all of them.
+      if (!this.#retiring && c.retiredFor === undefined) for (const res of this.#pendingBeforeDrain(c)) cut.push(cutRequest(res.req, 0))
       this.#forced++
       this.#close(c)
     }

@@ -132,6 +132,8 @@ export interface Http2TrackerOptions {
    * bound HTTP/1.1 gives a peer that never answers a FIN).
    */
   readonly pingTimeoutMs?: number
+  /** Called at each stream opened on a session not leaving yet (connection-age/max-age.ts retires it there). */
+  readonly onUse?: (s: Session) => void
 }
 
 /** Used when `pingTimeoutMs` is 0 (every idle connection closed at once): still wait one such bound for the ACK. */
@@ -158,9 +160,11 @@ export class Http2SessionTracker extends EventEmitter<TransportEvents> implement
   /** Where the session being set up writes frames: Node emits 'session' synchronously from its own connection listener. */
   #accepting: { frames: Socket, transport?: TlsSessionTransport } | undefined
 
-  constructor (server: Server, { tlsTransport = true, clock = SYSTEM_CLOCK, pingTimeoutMs = DEFAULT_PING_TIMEOUT_MS }: Http2TrackerOptions = {}) {
+  readonly #onUse: ((s: Session) => void) | undefined
+  constructor (server: Server, { tlsTransport = true, clock = SYSTEM_CLOCK, pingTimeoutMs = DEFAULT_PING_TIMEOUT_MS, onUse }: Http2TrackerOptions = {}) {
     super()
     this.#clock = clock
+    this.#onUse = onUse
     this.#now = () => Math.round(clock.now())
     this.#pingTimeoutMs = pingTimeoutMs > 0 ? pingTimeoutMs : DEFAULT_PING_TIMEOUT_MS
     if (!isHttp2Server(server)) return
@@ -300,6 +304,7 @@ export class Http2SessionTracker extends EventEmitter<TransportEvents> implement
       // A session opened during the drain serves the streams its client sent
       // before it saw GOAWAY: at least this one, so a client never loops.
       if (this.#retiring) this.#goAway(s, 'retired', DRAIN_REASON)
+      else this.#onUse?.(s)
     })
     // A session's socket error ends it ('close' follows); without a listener it would be thrown.
     session.on('error', () => {})

@@ -27,6 +27,7 @@ import { describeError } from '../scrub.js'
 import { logWritten } from '../log-written.js'
 import type { Lifecycle } from '../lifecycle.js'
 import { CleanupRegistry, type CleanupPhase, type CleanupResult } from './cleanup.js'
+import type { ConnectionMaxAge } from '../connection-age/max-age.js'
 import { checkDrainRunOptions, type DrainConfig, type DrainRunOptions } from './drain-options.js'
 import { ConnectionTracker } from './connections.js'
 import { Http2SessionTracker } from './http2-sessions.js'
@@ -90,9 +91,13 @@ interface CloseQueue {
   onClose: (fn: () => Promise<unknown>) => unknown
 }
 
-/** `clock`: every timer and duration of the drain (tests pass a fake one). */
-export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock = SYSTEM_CLOCK): DrainController {
-  return new Drain(app, lifecycle, config, clock)
+/**
+ * `clock`: every timer and duration of the drain (tests pass a fake one);
+ * `maxAge`: connections retire by age while the pod serves, through the same
+ * trackers' `retire` (connection-age/max-age.ts), on the same clock.
+ */
+export function installDrain (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, maxAge: ConnectionMaxAge, clock: Clock = SYSTEM_CLOCK): DrainController {
+  return new Drain(app, lifecycle, config, clock, maxAge)
 }
 
 class Drain implements DrainController {
@@ -115,14 +120,19 @@ class Drain implements DrainController {
   #timeline: Timeline | undefined
   #finalDurationMs: number | undefined
 
-  constructor (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock) {
+  constructor (app: FastifyInstance, lifecycle: Lifecycle, config: DrainConfig, clock: Clock, maxAge: ConnectionMaxAge) {
     this.config = config
     this.#app = app
     this.#lifecycle = lifecycle
     this.#clock = clock
-    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()))
+    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge.onUse((c, reason) => this.#http1.retire(c, reason)))
     advertiseKeepAlive(app.server, config.idleCloseMs)
-    this.#http2 = new Http2SessionTracker(app.server, { tlsTransport: config.http2TlsTransport, clock, pingTimeoutMs: config.idleCloseSpacingMs })
+    this.#http2 = new Http2SessionTracker(app.server, {
+      tlsTransport: config.http2TlsTransport,
+      clock,
+      pingTimeoutMs: config.idleCloseSpacingMs,
+      onUse: maxAge.onUse((s, reason) => this.#http2.retire(s, reason), (s) => { maxAge.graceFor(s.session) })
+    })
     this.trackers = [this.#http1, this.#http2]
     this.#goAway = new GoAwayRegistry(app.log)
     this.#cleanup = new CleanupRegistry(app.log, config.cleanupTimeoutMs)

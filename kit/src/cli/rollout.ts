@@ -12,6 +12,7 @@ import {
   parseCommand, parseIntOrPercent, type ClusterSpec, type ProxyMode
 } from '../cluster/spec.js'
 import { SCENARIOS, selectScenarios, type Scenario } from '../load/scenarios.js'
+import { strategyFlag, STRATEGY_FLAGS } from './strategy-flags.js'
 import { HaproxyBalancer } from '../network/haproxy.js'
 import { withDataPath } from './network.js'
 import { NginxBalancer } from '../network/nginx.js'
@@ -83,6 +84,7 @@ of the repository: ${DEFAULT_COMMAND}
     snat: { type: 'boolean', group: 'network', default: false, help: 'kernel path: SNAT the clients to the node\'s address, as kube-proxy does for NodePort traffic' },
     proxy: { type: 'string', value: 'l4|l7|nginx', group: 'network', default: 'l4', help: 'l4: kube-proxy-like pinning; l7: a real HAProxy with upstream keep-alive\n(h2 to the pods with --protocol h2); nginx: nginx set up like ingress-nginx\n(Lua balancer, endpoints without reload, keep-alive, its retry defaults; h1 only)' },
     ...TRAFFIC_FLAGS,
+    ...STRATEGY_FLAGS,
     out: { type: 'string', value: '<dir>', group: 'output', default: 'reports/rollout', help: 'report.json and report.html go here' }
   },
   footer: `Before any load, one replica answers each scenario's requests once: a scenario
@@ -155,6 +157,7 @@ function runCommon (f: RolloutFlags, proxy: ProxyMode, protocol: Protocol): Omit
     scale: numberFlag('scale', f.scale, { min: 0.01 }),
     ...seedFlag(f.seed),
     steadyMs: secondsFlag('steady-seconds', f['steady-seconds']),
+    ...strategyFlag(f, proxy),
     ...(proxy === 'l7' ? { balancer: async () => await HaproxyBalancer.start(protocol) } : {}),
     ...(proxy === 'nginx' ? { balancer: NginxBalancer.start } : {})
   }

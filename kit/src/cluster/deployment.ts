@@ -12,15 +12,27 @@ import type { PodAddress, PodNetwork } from '../network/pod-network.js'
 import type { ClusterEventLog } from './events.js'
 import { Pod } from './pod.js'
 
+/** The Service's endpoint set as the operator left it, each with the share of requests it was meant to get. */
+export interface ServiceChange {
+  readonly at: number
+  /** Pod name -> the fraction of requests the Service's configuration gives it (they sum to 1). */
+  readonly intended: Readonly<Record<string, number>>
+}
+
 export class Cluster {
   readonly spec: ClusterSpec
   readonly timeline: ClusterEventLog
   readonly balancer: Balancer
   readonly network: PodNetwork
   readonly pods: Pod[] = []
+  /** Every change of the endpoint set (or of its weights), when the EndpointSlice changed: what traffic should follow. */
+  readonly serviceChanges: ServiceChange[] = []
   readonly #readySince = new Map<Pod, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
   #known: readonly Endpoint[] = []
+  #selector: (pod: Pod) => boolean = () => true
+  #weight: ((pod: Pod) => number) | undefined
+  #desired: string | undefined
   #wake: () => void = () => {}
   #serial = 0
   #closed = false
@@ -46,13 +58,17 @@ export class Cluster {
   /** A pod changed: recompute the endpoints and let the balancer learn it late. */
   #changed (): void {
     // A ready pod has an address: readiness is what found it.
-    const endpoints: Endpoint[] = this.pods.filter((p) => p.ready && !p.terminating && !p.exited).map((p) => ({ name: p.name, ...p.address as PodAddress }))
+    const selected = this.pods.filter((p) => p.ready && !p.terminating && !p.exited && this.#selector(p))
+    const weigh = this.#weight
+    const endpoints: Endpoint[] = selected.map((p) => ({ name: p.name, ...p.address as PodAddress, ...(weigh === undefined ? {} : { weight: weigh(p) }) }))
     const names = new Set(endpoints.map((e) => e.name))
     const before = new Set(this.#known.map((e) => e.name))
-    if (endpoints.length !== before.size || endpoints.some((e) => !before.has(e.name))) {
+    const key = (list: readonly Endpoint[]): string => list.map((e) => `${e.name}=${e.weight ?? 1}`).join(',')
+    if (key(endpoints) !== key(this.#known)) {
       const added = endpoints.filter((e) => !before.has(e.name))
       const removed = this.#known.filter((e) => !names.has(e.name))
       this.#known = endpoints
+      this.serviceChanges.push({ at: this.timeline.now(), intended: intendedShares(endpoints) })
       this.#after(this.spec.propagationMs, () => {
         if (this.#closed) return
         void this.balancer.setEndpoints(endpoints)
@@ -61,6 +77,31 @@ export class Cluster {
       })
     }
     this.#wake()
+  }
+
+  /** The Service's selector (blue-green): only the pods it matches become endpoints. */
+  select (selector: (pod: Pod) => boolean): void {
+    this.#selector = selector
+    this.#changed()
+  }
+
+  /** Relative weights per endpoint (a weighted canary through an L7 proxy); undefined: every endpoint alike. */
+  weigh (weight: ((pod: Pod) => number) | undefined): void {
+    this.#weight = weight
+    this.#changed()
+  }
+
+  /** Pods of `version` outside any rollout (a scale-up, a second Deployment), available or not. */
+  createPods (version: string, count: number): Pod[] {
+    return Array.from({ length: count }, () => this.#createPod(version))
+  }
+
+  /** Resolves when every one of `pods` is available (ready for minReadySeconds); throws if one crashed. */
+  async available (pods: readonly Pod[]): Promise<void> {
+    while (!pods.every((p) => this.#available(p, this.timeline.now()))) {
+      this.assertRunning()
+      await this.#nextChange()
+    }
   }
 
   #versionOf (name: string): string {
@@ -112,8 +153,14 @@ export class Cluster {
     const { replicas } = this.spec.strategy
     const { surge, unavailable } = resolveStrategyCounts(this.spec.strategy)
     this.timeline.add('rollout-started', 'deployment/web', version)
+    this.#desired = version
     for (;;) {
       this.assertRunning()
+      // A newer rollout (an undo) took over this one's pods: the Deployment controller follows the newest template.
+      if (this.#desired !== version) {
+        this.timeline.add('rollout-stopped', 'deployment/web', version)
+        return
+      }
       const now = this.timeline.now()
       const live = this.live
       const fresh = live.filter((p) => p.version === version)
@@ -141,6 +188,11 @@ export class Cluster {
     await Promise.all(this.pods.filter((p) => p.terminating).map(async (p) => await p.done))
   }
 
+  /** When pods became ready, for the ReplicaSet controller's choice of which pods to delete on a scale-down. */
+  readySince (pod: Pod): number | undefined {
+    return this.#readySince.get(pod)
+  }
+
   async close (): Promise<void> {
     this.#closed = true
     for (const timer of this.#timers) clearTimeout(timer)
@@ -148,4 +200,10 @@ export class Cluster {
     await Promise.all(this.pods.map(async (p) => await p.done))
     await this.balancer.close()
   }
+}
+
+/** Each endpoint's share of requests: alike, or in proportion to its weight. */
+export function intendedShares (endpoints: readonly Endpoint[]): Record<string, number> {
+  const total = endpoints.reduce((n, e) => n + (e.weight ?? 1), 0)
+  return Object.fromEntries(endpoints.map((e) => [e.name, total === 0 ? 0 : (e.weight ?? 1) / total]))
 }

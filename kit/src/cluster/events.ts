@@ -6,6 +6,8 @@
 export type PodEventType =
   | 'created' | 'ready' | 'unready' | 'deleted' | 'sigterm' | 'sigkill' | 'exited'
   | 'endpoint-added' | 'endpoint-removed' | 'rollout-started' | 'rollout-complete'
+  /** A rollout a newer one took over (an undo); the operator's moves of traffic (scale, switch, weights). */
+  | 'rollout-stopped' | 'operator'
 
 export interface TimelineEvent {
   /** Milliseconds since the run started. */

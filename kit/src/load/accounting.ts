@@ -63,6 +63,8 @@ export class Recorder {
   readonly throughput: number[] = []
   /** Dropped requests (non-2xx or failed) per BIN_MS. */
   readonly drops: number[] = []
+  /** Answered (2xx) requests per pod, where the client knows its connection's pod (the L4 relay pins each one). */
+  readonly served: Record<string, number> = {}
   /** Sent, answered 2xx and dropped per request kind (`GET /slow`, a requests file's names). */
   readonly byRequest: Record<string, RequestCounts> = {}
   readonly #now: () => number
@@ -95,6 +97,7 @@ export class Recorder {
       this.counts.ok++
       mine.ok++
       this.latencies.push(at - start)
+      if (pod !== undefined) this.served[pod] = (this.served[pod] ?? 0) + 1
       return
     }
     const kind = outcome.kind === 'response' ? `status ${outcome.status}` : outcome.kind

@@ -7,6 +7,8 @@ import type { PodAddress } from './pod-network.js'
 /** A ready pod, as the balancer knows it: its name and its address. */
 export interface Endpoint extends PodAddress {
   readonly name: string
+  /** Relative weight (a weighted canary through an L7 proxy); absent: like every other endpoint. */
+  readonly weight?: number
 }
 
 /** The balancer's own counters over a run, read from it (the L4 relay, HAProxy's stats, nginx's Lua balancer). */
@@ -38,5 +40,11 @@ export interface Balancer {
   podFor (clientPort: number | undefined): string | undefined
   /** Its counters so far. */
   stats (): Promise<BalancerStats>
+  /**
+   * Requests each pod answered so far, by pod name, counted by the balancer
+   * itself (the L7 proxies: any request may go to any pod). Absent for the L4
+   * relay: a connection is pinned to one pod, so the clients count by connection.
+   */
+  served?: () => Promise<Record<string, number>>
   close (): Promise<void>
 }

@@ -86,6 +86,26 @@ export function haproxyStats (csv: string): BalancerStats {
   }
 }
 
+/** Responses each server (pod) sent, from `show stat`: the sum of its `hrsp_*` counters, by server name. */
+export function haproxyServed (csv: string): Record<string, number> {
+  const [head, ...rows] = csv.trim().split('\n')
+  const names = (head as string).replace(/^# /, '').split(',')
+  const served: Record<string, number> = {}
+  for (const row of rows) {
+    const r = new Map(row.split(',').map((v, i) => [names[i], v]))
+    const server = r.get('svname') as string
+    if (r.get('pxname') !== BACKEND || server === 'BACKEND') continue
+    served[server] = [...r].reduce((n, [field, v]) => n + ((field as string).startsWith('hrsp_') ? Number(v) || 0 : 0), 0)
+  }
+  return served
+}
+
+/** HAProxy's server weights are integers up to 256: the heaviest endpoint gets 256, the others in proportion. */
+export function haproxyWeights (endpoints: readonly Endpoint[]): Map<string, number> {
+  const heaviest = Math.max(0, ...endpoints.map((e) => e.weight ?? 1))
+  return new Map(endpoints.map((e) => [e.name, heaviest === 0 ? 0 : Math.round((e.weight ?? 1) / heaviest * 256)]))
+}
+
 export class HaproxyBalancer implements Balancer {
   readonly host: string
   readonly port: number
@@ -139,6 +159,10 @@ export class HaproxyBalancer implements Balancer {
         this.#servers.add(e.name)
         await this.#expect(`enable server ${BACKEND}/${e.name}`, '')
       }
+      // Weights only when asked for (a weighted canary): set again on every change, as an ingress controller does.
+      if (endpoints.some((e) => e.weight !== undefined)) {
+        for (const [name, weight] of haproxyWeights(endpoints)) await this.#expect(`set server ${BACKEND}/${name} weight ${weight}`, '')
+      }
       for (const name of this.#servers) {
         if (wanted.has(name)) continue
         this.#servers.delete(name)
@@ -160,6 +184,10 @@ export class HaproxyBalancer implements Balancer {
 
   async stats (): Promise<BalancerStats> {
     return haproxyStats(await this.command('show stat'))
+  }
+
+  async served (): Promise<Record<string, number>> {
+    return haproxyServed(await this.command('show stat'))
   }
 
   async close (): Promise<void> {

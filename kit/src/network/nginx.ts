@@ -43,8 +43,13 @@ const MODULES = ['/usr/lib/nginx/modules/ndk_http_module.so', '/usr/lib/nginx/mo
 const BALANCER_LUA = `
       local balancer = require("ngx.balancer")
       local dict = ngx.shared.endpoints
-      local peers = {}
-      for host, port in string.gmatch(dict:get("endpoints") or "", "(%S+) (%d+)") do peers[#peers + 1] = { host, tonumber(port) } end
+      local peers, total, weighted = {}, 0, false
+      for host, port, weight in string.gmatch(dict:get("endpoints") or "", "(%S+) (%d+) ?(%d*)\\n") do
+        weighted = weighted or weight ~= ""
+        local w = tonumber(weight) or 1
+        total = total + w
+        peers[#peers + 1] = { host, tonumber(port), w }
+      end
       if #peers == 0 then
         dict:incr("noEndpoint", 1, 0)
         return ngx.exit(502)
@@ -53,6 +58,15 @@ const BALANCER_LUA = `
       -- ingress-nginx asks for one more try each time; proxy_next_upstream_tries bounds them
       balancer.set_more_tries(1)
       local peer = peers[(n % #peers) + 1]
+      if weighted then
+        -- a weighted canary, as ingress-nginx's canary-weight: a random draw per request
+        local r = math.random() * total
+        for _, p in ipairs(peers) do
+          peer = p
+          r = r - p[3]
+          if r < 0 then break end
+        end
+      end
       local ok, err = balancer.set_current_peer(peer[1], peer[2])
       if not ok then ngx.log(ngx.ERR, "set_current_peer: ", err) end`
 
@@ -66,16 +80,21 @@ const COUNT_LUA = `
       if ngx.var.connection_requests == "1" then dict:incr("connections", 1, 0) end
       local addrs, times = ngx.var.upstream_addr, ngx.var.upstream_header_time
       if addrs == nil or addrs == "" or times == nil or ngx.var.status == "499" then return end
+      local last
       for t in string.gmatch(times, "[^,%s]+") do
         if t == "-" then dict:incr("upstreamErrors", 1, 0) end
-      end`
+        last = t
+      end
+      -- the pod that answered is the last one tried
+      local addr = string.match(addrs, "([^,%s]+)$")
+      if last ~= "-" and addr ~= nil then dict:incr("served " .. addr, 1, 0) end`
 
 /** Replaces the endpoint list; a line that is not `host port` (port 1-65535) refuses the whole list. */
 const ENDPOINTS_LUA = `
         ngx.req.read_body()
         local body = ngx.req.get_body_data() or ""
         for line in string.gmatch(body, "[^\\n]+") do
-          local port = tonumber(string.match(line, "^%S+ (%d+)$"))
+          local port = tonumber(string.match(line, "^%S+ (%d+)$") or string.match(line, "^%S+ (%d+) %d+$"))
           if port == nil or port < 1 or port > 65535 then
             ngx.status = 400
             ngx.say("bad endpoint: ", line)
@@ -87,8 +106,13 @@ const ENDPOINTS_LUA = `
 
 const STATS_LUA = `
         local dict = ngx.shared.endpoints
-        ngx.say(string.format('{"connections":%d,"noEndpoint":%d,"upstreamErrors":%d}',
-          dict:get("connections") or 0, dict:get("noEndpoint") or 0, dict:get("upstreamErrors") or 0))`
+        local served = {}
+        for _, key in ipairs(dict:get_keys(0)) do
+          local addr = string.match(key, "^served (.+)$")
+          if addr ~= nil then served[#served + 1] = string.format('"%s":%d', addr, dict:get(key)) end
+        end
+        ngx.say(string.format('{"connections":%d,"noEndpoint":%d,"upstreamErrors":%d,"served":{%s}}',
+          dict:get("connections") or 0, dict:get("noEndpoint") or 0, dict:get("upstreamErrors") or 0, table.concat(served, ",")))`
 
 function config (dir: string, listen: string, asRoot: boolean): string {
   return `daemon off;
@@ -170,6 +194,8 @@ export class NginxBalancer implements Balancer {
   readonly #dir: string
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
+  /** Every pod it was ever given, by the address nginx logs (`host:port`, `[::1]:port`). */
+  readonly #names = new Map<string, string>()
   #queue: Promise<void> = Promise.resolve()
 
   private constructor (host: string, port: number, dir: string, child: ChildProcess) {
@@ -213,13 +239,22 @@ export class NginxBalancer implements Balancer {
   /** Replaces the endpoint list in nginx's shared dict: no reload, pooled connections stay. */
   async setEndpoints (endpoints: readonly Endpoint[]): Promise<void> {
     this.#queue = this.#queue.then(async () => {
-      await admin(this.#socket, '/configuration/backends', endpoints.map((e) => `${e.host} ${e.port}\n`).join(''))
+      for (const e of endpoints) this.#names.set(formatAddress(e), e.name)
+      await admin(this.#socket, '/configuration/backends', endpoints.map((e) => `${e.host} ${e.port}${e.weight === undefined ? '' : ` ${Math.round(e.weight * 1000)}`}\n`).join(''))
     }).catch((err: Error) => { this.endpointErrors.push(err.message) })
     await this.#queue
   }
 
   async stats (): Promise<BalancerStats> {
-    return JSON.parse(await admin(this.#socket, '/stats')) as BalancerStats
+    const { connections, noEndpoint, upstreamErrors } = JSON.parse(await admin(this.#socket, '/stats')) as BalancerStats
+    return { connections, noEndpoint, upstreamErrors }
+  }
+
+  /** Responses per pod, from the address nginx logged for the last try of each request. */
+  async served (): Promise<Record<string, number>> {
+    const { served } = JSON.parse(await admin(this.#socket, '/stats')) as { served: Record<string, number> }
+    // nginx only logs addresses it was given, and every one it was given is kept.
+    return Object.fromEntries(Object.entries(served).map(([addr, n]) => [this.#names.get(addr) as string, n]))
   }
 
   async close (): Promise<void> {

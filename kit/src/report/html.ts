@@ -12,6 +12,8 @@ import type { PodEventType, TimelineEvent } from '../cluster/events.js'
 import { BIN_MS, type FailureRecord } from '../load/accounting.js'
 import { describe } from './failure-groups.js'
 import { ran, type ReportFile } from './json.js'
+import { describeMoves } from './shares.js'
+import { sharesSvg } from './shares-html.js'
 import { describeBalancer, endpointErrorLines, kinds, ms, notRunLine } from './text.js'
 
 type Run = ReportFile['runs'][number]
@@ -240,8 +242,10 @@ export function runSvg (run: Run, endMs: number): string {
   const step = niceCeil(endMs / 1000 / 12)
   const ticks = Array.from({ length: Math.floor(endMs / 1000 / step + 1e-9) + 1 }, (_, i) => i * step)
   const rollouts = run.events.filter((e) => e.type === 'rollout-started').map((start, i) => {
-    const end = run.events.find((e) => e.type === 'rollout-complete' && e.version === start.version && e.at >= start.at)
-    const text = i === 0 && start.version === 'v1' ? 'deploying v1' : `rollout to ${start.version}`
+    const end = run.events.find((e) => (e.type === 'rollout-complete' || e.type === 'rollout-stopped') && e.version === start.version && e.at >= start.at)
+    // The first rollout of a run that created its pods is the first Deployment coming up (v1, or blue).
+    const firstPod = run.events.find((e) => e.type === 'created')
+    const text = i === 0 && firstPod !== undefined && firstPod.at >= start.at ? `deploying ${start.version}` : `rollout to ${start.version}`
     return { start, end, label: { at: x(start.at), text, row: 0 } }
   })
   // Short rollouts close together: later labels go lower, into the band.
@@ -293,6 +297,14 @@ function runNotes (r: Run): string {
   return notes.length === 0 ? '' : `<ul class="notes problem">${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>`
 }
 
+/** Where the run counted requests per pod: the shares over time against what the Service asked for, and each move. */
+function sharesSection (r: Run, endMs: number): string {
+  if (r.shares === undefined) return ''
+  const axis = { width: W, left: LEFT, plot: PLOT, x: (at: number) => LEFT + Math.min(at, endMs) / endMs * PLOT }
+  const moves = describeMoves(r.shares)
+  return sharesSvg(r.shares, r.events, axis, `${r.scenario} / ${r.label}`) + `<ul class="moves">${moves.map((m) => `<li>${escape(m)}</li>`).join('')}</ul>`
+}
+
 /** The run's requests by kind (`GET /`, a requests file's names). */
 function requestsTable (r: Run): string {
   const rows = Object.entries(r.byRequest ?? {}).map(([kind, c]) => `<tr class="${c.dropped > 0 ? 'dropped' : ''}"><td>${escape(kind)}</td><td>${c.sent}</td><td>${c.ok}</td><td>${c.dropped}</td></tr>`)
@@ -314,6 +326,7 @@ function runSection (r: Run, endMs: number, underTest: string): string {
     runNotes(r),
     requestsTable(r),
     runSvg(r, endMs),
+    sharesSection(r, endMs),
     r.failureGroups.length === 0 ? '<p>No dropped requests.</p>' : `<ul class="groups">${r.failureGroups.map((g) => `<li>${g.count} × ${escape(describe(g))}</li>`).join('')}</ul>`,
     endingsTable(r),
     '</section>'

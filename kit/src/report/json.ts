@@ -2,6 +2,7 @@
 import type { NotRun } from '../load/preflight.js'
 import type { RunResult } from '../run/result.js'
 import { groupFailures, type FailureGroup } from './failure-groups.js'
+import { summarizeTraffic, type TrafficSummary } from './shares.js'
 
 export interface ReportFile {
   readonly generatedAt: string
@@ -9,7 +10,7 @@ export interface ReportFile {
   readonly summary: ReadonlyArray<{ readonly scenario: string, readonly label: string, readonly sent: number, readonly dropped: number, readonly retried: number }>
   /** Scenarios the preflight kept out, and why (a route the service does not have). */
   readonly notRun: readonly NotRun[]
-  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[] }>
+  readonly runs: ReadonlyArray<RunResult & { readonly failureGroups: FailureGroup[], readonly shares?: TrafficSummary }>
 }
 
 /**
@@ -22,7 +23,13 @@ export function jsonReport (results: readonly RunResult[], underTest: string, no
     ok: verdict(results, underTest) && (notRun.length === 0 || ran(results, underTest)),
     summary: results.map((r) => ({ scenario: r.scenario, label: r.label, sent: r.counts.sent, dropped: r.dropped, retried: r.counts.retried })),
     notRun,
-    runs: results.map((r) => ({ ...r, throughput: dense(r.throughput), drops: dense(r.drops), failureGroups: groupFailures(r) }))
+    runs: results.map((r) => ({
+      ...r,
+      throughput: dense(r.throughput),
+      drops: dense(r.drops),
+      failureGroups: groupFailures(r),
+      ...(r.traffic === undefined ? {} : { shares: summarizeTraffic(r.traffic) })
+    }))
   }
 }
 

@@ -4,6 +4,7 @@ import type { BalancerStats } from '../network/balancer.js'
 import type { RunResult } from '../run/result.js'
 import { describeEndings } from './endings.js'
 import { describe, groupFailures } from './failure-groups.js'
+import { trafficNotes } from './shares.js'
 
 /** `56×reset 3×503` */
 export const kinds = (r: RunResult): string => {
@@ -45,6 +46,7 @@ function runNotes (r: RunResult): string[] {
   const drained = r.pods.filter((p) => p.goneAfterDeletionMs !== undefined)
   if (drained.length > 0) lines.push('', `${name}: how each pod's connections ended`, ...drained.map((p) => `  ${describeEndings(p)}`))
   if (r.dropped > 0) lines.push('', `${name}: ${r.dropped} dropped`, ...groupFailures(r).map((g) => `  ${String(g.count).padStart(5)} × ${describe(g)}`))
+  lines.push(...trafficNotes(r))
   return lines
 }
 

@@ -17,6 +17,10 @@ import { LOOPBACK } from '../network/loopback.js'
 import type { PodNetwork } from '../network/pod-network.js'
 import { podEndings } from '../cluster/drain-report.js'
 import { resultOf, type Progress, type RunResult } from './result.js'
+import { Moves, type Strategy } from '../cluster/strategies/index.js'
+import { rolling } from '../cluster/strategies/rolling.js'
+import type { TrafficRecord } from '../report/shares.js'
+import { sampleServed, type ServedSampler } from './served-sampler.js'
 
 export interface RunSpec {
   readonly scenario: Scenario
@@ -38,6 +42,10 @@ export interface RunSpec {
   /** Where the pods are placed on the network (default: the loopback network, PORT=0). */
   readonly network?: PodNetwork
   readonly onProgress?: (p: Progress) => void
+  /** What the operator does under load (default: the rolling update, `rollouts` times). */
+  readonly strategy?: Strategy
+  /** How long the strategy watches each traffic move (default 0). */
+  readonly holdMs?: number
 }
 
 const PROGRESS_MS = 500
@@ -46,6 +54,8 @@ const PROGRESS_MS = 500
 interface RunState {
   phase: string
   load: Load | undefined
+  /** Requests per pod over time, from when the load starts. */
+  sampler: ServedSampler | undefined
 }
 
 /** The cluster of the run: the scenario may override the preStop sleep (the no-prestop ones). */
@@ -74,18 +84,20 @@ function reportProgress (spec: RunSpec, deployment: Cluster, recorder: Recorder,
   return () => { clearInterval(timer) }
 }
 
-/** v1 up, the load on, the rollouts, until the last old pod is gone and a little after. */
-async function rollUnderLoad (spec: RunSpec, deployment: Cluster, target: Target, state: RunState): Promise<void> {
-  await deployment.rollout('v1')
+/** The strategy's first Deployment up, the load on, its moves, until the last old pod is gone and a little after. */
+async function rollUnderLoad (spec: RunSpec, deployment: Cluster, target: Target, state: RunState, moves: Moves): Promise<void> {
+  const strategy = spec.strategy ?? rolling
+  const ctx = { cluster: deployment, holdMs: spec.holdMs ?? 0, rollouts: spec.rollouts, phase: (text: string) => { state.phase = text } }
+  await strategy.deploy(ctx, moves)
   // Let the balancer learn the first endpoints before traffic starts.
   await sleep(deployment.spec.propagationMs + 100)
   state.load = await spec.scenario.start(target, loadShape(spec.scale, spec.seed, spec.traffic))
+  const { balancer, timeline } = deployment
+  // The L7 proxies count per pod themselves; through the L4 relay the clients know each connection's pod.
+  state.sampler = sampleServed(balancer.served === undefined ? async () => target.recorder.served : balancer.served.bind(balancer), () => timeline.now())
   state.phase = 'steady'
   await sleep(spec.steadyMs)
-  for (let i = 1; i <= spec.rollouts; i++) {
-    state.phase = `rollout to v${i + 1}${spec.rollouts > 1 ? ` (${i}/${spec.rollouts})` : ''}`
-    await deployment.rollout(`v${i + 1}`)
-  }
+  await strategy.move(ctx, moves)
   state.phase = 'draining old pods'
   await deployment.settled()
   state.phase = 'steady'
@@ -105,17 +117,20 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
   const deployment = new Cluster(cluster, timeline, balancer, spec.network)
   const recorder = new Recorder(() => timeline.now())
   const target: Target = { host: balancer.host ?? LOOPBACK, port: balancer.port, recorder, podFor: (p) => balancer.podFor(p), requestTimeoutMs: spec.requestTimeoutMs }
-  const state: RunState = { phase: 'deploying v1', load: undefined }
+  const state: RunState = { phase: `deploying (${(spec.strategy ?? rolling).name})`, load: undefined, sampler: undefined }
+  const moves = new Moves()
   const stopProgress = reportProgress(spec, deployment, recorder, state)
   const problems: string[] = []
   let stats: BalancerStats | undefined
+  let samples: TrafficRecord['samples'] | undefined
   try {
-    await rollUnderLoad(spec, deployment, target, state)
+    await rollUnderLoad(spec, deployment, target, state, moves)
   } catch (err) {
     problems.push((err as Error).message)
   } finally {
     state.phase = 'stopping'
     await state.load?.stop()
+    samples = await state.sampler?.stop()
     stopProgress()
     stats = await balancer.stats().catch((err: Error) => { problems.push(`balancer counters unreadable: ${err.message}`); return undefined })
     await deployment.close()
@@ -126,6 +141,7 @@ export async function runScenario (spec: RunSpec): Promise<RunResult> {
     scenario: spec.scenario, label: spec.label, command: cluster.pod.command, proxy: cluster.proxy, timeline, recorder, dataPath: deployment.network.dataPath,
     ...(stats === undefined ? {} : { balancer: stats }), endpointErrors,
     error: problems.length === 0 ? undefined : problems.join('; '),
-    pods: podEndings(deployment.pods, timeline.events), seed: spec.seed
+    pods: podEndings(deployment.pods, timeline.events), seed: spec.seed,
+    ...(samples === undefined ? {} : { traffic: { strategy: (spec.strategy ?? rolling).name, samples, changes: deployment.serviceChanges, groups: moves.groups(deployment.pods) } })
   })
 }

@@ -4,6 +4,7 @@ import { percentile, type Counts, type RequestCounts, type FailureRecord, type R
 import type { Scenario } from '../load/scenarios.js'
 import type { BalancerStats } from '../network/balancer.js'
 import type { PodEndings } from '../cluster/drain-report.js'
+import type { TrafficRecord } from '../report/shares.js'
 
 export interface Progress {
   readonly scenario: string
@@ -46,13 +47,15 @@ export interface RunResult {
   readonly seed?: number
   /** Set when the run could not complete (a pod crashed, the command failed to start). */
   readonly error?: string
+  /** Requests each pod answered over time and what the Service asked for (absent under `check`). */
+  readonly traffic?: TrafficRecord
 }
 
 /** Freezes what one scenario's recorder saw into a RunResult (shared with `check`). */
 export function resultOf (r: {
   scenario: Pick<Scenario, 'name' | 'description'>, label: string, command: readonly string[], proxy: string,
   timeline: ClusterEventLog, recorder: Recorder, dataPath?: string | undefined, balancer?: BalancerStats, endpointErrors?: readonly string[],
-  error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined
+  error: string | undefined, pods?: readonly PodEndings[], seed?: number | undefined, traffic?: TrafficRecord
 }): RunResult {
   const { recorder, timeline, error } = r
   const result: RunResult = {
@@ -75,7 +78,8 @@ export function resultOf (r: {
     ...(r.balancer === undefined ? {} : { balancer: r.balancer }),
     ...(r.endpointErrors === undefined ? {} : { endpointErrors: r.endpointErrors }),
     pods: r.pods ?? [],
-    ...(r.seed === undefined ? {} : { seed: r.seed })
+    ...(r.seed === undefined ? {} : { seed: r.seed }),
+    ...(r.traffic === undefined ? {} : { traffic: r.traffic })
   }
   return error === undefined ? result : { ...result, error }
 }
