@@ -87,3 +87,25 @@ t.test('a session whose PINGs are all outstanding already gets the final GOAWAY 
   t.equal(clock.now(), 0, 'without waiting for the PING bound')
   t.same(clock.pending, [], 'and no bound left pending')
 })
+
+t.test('pingTimeoutMs 0 (idle connections closed at once) still bounds the wait for the PING ACK by 250 ms', async (t) => {
+  const server = http2.createServer()
+  const clock = new FakeClock()
+  const tracker = new Http2SessionTracker(server, { clock, pingTimeoutMs: 0 })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const accepted = once(server, 'session') as Promise<[http2.ServerHttp2Session]>
+  const peer = await silentPeer((server.address() as net.AddressInfo).port)
+  const [session] = await accepted
+  if (session.connecting) await once(session, 'connect')
+  const [connection] = [...tracker.connections()]
+  t.equal(tracker.retire(connection!, 'max-age'), true)
+  t.same(clock.pending.map((x) => x.at), [250], 'the final GOAWAY waits for the ACK, 250 ms at most')
+  await clock.advanceTo(250)
+  await peer.closed
+  const goAways = peer.frames.filter((f) => f.type === FRAME_GOAWAY).map((f) => f.payload.readUInt32BE(0) & 0x7fffffff)
+  t.ok(peer.frames.some((f) => f.type === FRAME_PING && (f.flags & 1) === 0), 'the PING went out, unanswered')
+  t.equal(goAways[0], 2 ** 31 - 1, 'the graceful GOAWAY first')
+  t.ok(goAways.length >= 2 && goAways.slice(1).every((last) => last === 0), 'the final one once the bound passed')
+})
