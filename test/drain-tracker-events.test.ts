@@ -64,6 +64,22 @@ t.test('ConnectionTracker lists a connection its client reset before the accept 
   t.equal(tracker.counts.connections, 0, 'gone once the reset is read')
 })
 
+t.test('Http2SessionTracker lists a session whose client reset before the accept with an empty remoteAddress', async (t) => {
+  const server = http2.createServer()
+  const tracker = new Http2SessionTracker(server)
+  const port = await listen(server)
+  t.teardown(() => { server.close() })
+  let listed: unknown
+  server.on('session', () => { listed = [...tracker.connections()].map((c) => c.remoteAddress) })
+  const accepted = once(server, 'session')
+  // As for HTTP/1.1 above: accepted already reset, no peer address to read.
+  execFileSync(process.execPath, ['-e', `const s = require('node:net').connect(${port}, '127.0.0.1', () => { s.resetAndDestroy() }); s.on('error', () => {})`])
+  await accepted
+  t.same(listed, [''], 'tracked, with no address to tell')
+  if (tracker.counts.connections > 0) await once(tracker, 'change')
+  t.equal(tracker.counts.connections, 0, 'gone once the reset is read')
+})
+
 t.test('Http2SessionTracker emits change when a session closes', async (t) => {
   const server = http2.createServer()
   server.on('stream', (stream) => { stream.respond({ ':status': 200 }); stream.end('ok') })
