@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { resolveDrainConfig } from '../src/drain/drain-options.js'
 import { Http2SessionTracker } from '../src/drain/http2-sessions.js'
+import { interposeTlsTransport } from '../src/drain/http2-transport.js'
 import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
 import { checkPromptEnd } from './helpers/drain-log.js'
@@ -238,20 +239,31 @@ t.test('an idle session is told to go away after idleCloseMs; the deadline cuts 
   busy.destroy()
 })
 
-t.test('h2 over TLS: a response larger than the TLS socket\'s write buffer arrives whole through the drain\'s transport', async (t) => {
+t.test('h2 over TLS: a request and a response larger than the TLS socket\'s buffers arrive whole through the drain\'s transport', async (t) => {
   const files = tlsFiles(t.testdir())
   const server = http2.createSecureServer({ key: readFileSync(files.TLS_KEY!), cert: readFileSync(files.TLS_CERT!) })
   const tracker = new Http2SessionTracker(server)
-  // 4 MiB: the session's writes fill the TLS socket's queue (16 KiB) and must
-  // wait for its 'drain', as they would on the native socket.
+  // 4 MiB each way: the session's writes fill the TLS socket's queue (16 KiB)
+  // and must wait for its 'drain'; the TLS records read fill the transport's
+  // readable buffer and pause the TLS socket until the session reads on.
   const body = Buffer.alloc(4 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz')
-  server.on('stream', (stream) => { stream.respond({ ':status': 200 }); stream.end(body) })
+  let received = Buffer.alloc(0)
+  server.on('stream', (stream) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => {
+      received = Buffer.concat(chunks)
+      stream.respond({ ':status': 200 })
+      stream.end(body)
+    })
+  })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.teardown(() => { server.close() })
   const session = http2.connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, { rejectUnauthorized: false })
   t.teardown(() => { session.destroy() })
-  const req = session.request({ ':path': '/' })
+  const req = session.request({ ':path': '/', ':method': 'POST' })
+  req.end(body)
   const hash = createHash('sha256')
   let length = 0
   for await (const chunk of req) {
@@ -261,4 +273,15 @@ t.test('h2 over TLS: a response larger than the TLS socket\'s write buffer arriv
   t.equal(tracker.counts.connections, 1, 'through the tracked session')
   t.equal(length, body.length, 'every byte')
   t.equal(hash.digest('hex'), createHash('sha256').update(body).digest('hex'), 'in order')
+  t.ok(received.equals(body), 'and the request body the server read, whole and in order')
+})
+
+t.test('the TLS transport is not put in where Node\'s HTTP/2 connection listener is not found', async (t) => {
+  const files = tlsFiles(t.testdir())
+  const server = http2.createSecureServer({ key: readFileSync(files.TLS_KEY!), cert: readFileSync(files.TLS_CERT!) })
+  server.removeAllListeners('secureConnection')
+  const own = (): void => {}
+  server.on('secureConnection', own)
+  t.equal(interposeTlsTransport(server, () => { t.fail('no transport') }), false)
+  t.same(server.rawListeners('secureConnection'), [own], 'the listeners are left as they were')
 })
