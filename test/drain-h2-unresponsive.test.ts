@@ -11,6 +11,7 @@ import t from 'tap'
 import { Http2SessionTracker } from '../src/drain/http2-sessions.js'
 import { drainApp } from './fixtures/drain/app.js'
 import { FakeClock } from './helpers/fake-clock.js'
+import { until } from './helpers/wait.js'
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 /** An empty SETTINGS frame (RFC 9113 6.5): all the peer ever sends. */
@@ -108,4 +109,23 @@ t.test('pingTimeoutMs 0 (idle connections closed at once) still bounds the wait 
   t.ok(peer.frames.some((f) => f.type === FRAME_PING && (f.flags & 1) === 0), 'the PING went out, unanswered')
   t.equal(goAways[0], 2 ** 31 - 1, 'the graceful GOAWAY first')
   t.ok(goAways.length >= 2 && goAways.slice(1).every((last) => last === 0), 'the final one once the bound passed')
+})
+
+t.test('two idle sessions on a fake clock: looked at again when they are due, then both told to go away', async (t) => {
+  const server = http2.createServer()
+  const clock = new FakeClock()
+  const tracker = new Http2SessionTracker(server, { clock })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const peers = [await silentPeer((server.address() as net.AddressInfo).port), await silentPeer((server.address() as net.AddressInfo).port)]
+  await until(() => tracker.counts.connections === 2, 'both sessions tracked', { intervalMs: 1 })
+  tracker.startRetiring({ idleCloseMs: 100, spacingMs: 250 })
+  t.equal(tracker.closeIdle(), 100, 'both due 100 ms after the drain start')
+  await clock.advanceTo(100)
+  t.equal(tracker.closeIdle(), undefined, 'both told to go away: none left idle')
+  for (const peer of peers) {
+    await until(() => peer.frames.some((f) => f.type === FRAME_GOAWAY), 'the graceful GOAWAY reached the peer', { intervalMs: 1 })
+    peer.socket.destroy()
+  }
 })
