@@ -10,7 +10,7 @@ export { ENV } from './env.js'
 export { listen, type ListenOptions, type ListenHandle } from './process/index.js'
 export {
   endEventStream, closeWebSocket, WS_GOING_AWAY, CLEANUP_PHASES, DRAIN_DEFAULTS, type DrainOptions, type DrainConfig, type DrainReport, type DrainProgress, type DrainRunOptions,
-  type CleanupPhase, type CleanupResult, type CutRequest, type ConnectionStats, type ConnectionCounts, type Http2Stats, type Http2Counts,
+  type CleanupPhase, type CleanupResult, type CutRequest, type ConnectionStats, type ConnectionCounts, type TransportCounts, type Http2Stats, type Http2Counts,
   type GoAwayListener, type EventStreamSink, type ClosableWebSocket, type EndEventStreamOptions
 } from './drain/index.js'
 export type { TimingBudget, TimingBudgetInput } from './budget.js'

@@ -126,8 +126,13 @@ t.test('drain.http2TlsTransport: false keeps Node\'s native TLS path, where the 
   const outcome = await loopAcrossDrain(pod, `https://127.0.0.1:${pod.port}`)
   const exit = await pod.exited
   const stopped = pod.logs.find((l) => l.drain === 'stopped') as Stopped
-  t.equal(outcome.goaways.length, 1, 'one GOAWAY')
-  t.ok(outcome.goaways[0]![1] < MAX_STREAM_ID, `with the last stream received (${outcome.goaways[0]![1]}), not 2^31-1`)
+  // No first step: every GOAWAY the client sees carries the last stream
+  // received. Node's session.close() sends one; when the server destroys the
+  // session before the client has closed it (a loaded machine), Node's
+  // Http2Session::Close sends one more (nghttp2_session_terminate_session), with the same last stream.
+  t.ok(outcome.goaways.length >= 1, 'a GOAWAY')
+  t.same(outcome.goaways.filter(([, id]) => id >= MAX_STREAM_ID), [], `each with the last stream received (${outcome.goaways.map(([, id]) => id).join(', ')}), none with 2^31-1`)
+  t.equal(new Set(outcome.goaways.map(([, id]) => id)).size, 1, 'the same last stream in each')
   t.same(outcome.failed, [], 'no stream the server received failed (refused ones were not processed)')
   t.equal(stopped.http2.streams, outcome.ok, 'every stream the server received was answered')
   t.match(stopped, { clean: true, cut: [], http2: { sessions: 1, goaways: 1, forced: 0 } })

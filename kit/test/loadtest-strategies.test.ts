@@ -31,7 +31,9 @@ async function strategyRun (t: Test, strategy: string, extra: readonly string[] 
 const acts = (run: { events: ReadonlyArray<{ type: string, detail?: string }> }): Array<string | undefined> => run.events.filter((e) => e.type === 'operator').map((e) => e.detail)
 
 t.test('scale-up: the added pods, measured from the load on; text, JSON and HTML carry the shares', async (t) => {
-  const { run, out, html } = await strategyRun(t, 'scale-up')
+  // The text lists a move once a sample window closed inside it (1 s windows):
+  // half a second after the added pods are available may close none.
+  const { run, out, html } = await strategyRun(t, 'scale-up', ['--hold-seconds', '3'])
   t.same(acts(run), ['scale 2 -> 4'])
   const shares = run.shares!
   t.same(shares.groups.map((g) => g.name), ['original', 'added'])

@@ -3,6 +3,7 @@
 export { resolveDrainConfig, DRAIN_DEFAULTS, type DrainOptions, type DrainConfig } from './drain-options.js'
 export { CLEANUP_PHASES, type CleanupPhase, type CleanupResult } from './cleanup.js'
 export type { CutRequest, ConnectionCounts, ConnectionStats } from './connections.js'
+export type { TransportCounts } from './transport.js'
 export type { Http2Counts, Http2Stats } from './http2-sessions.js'
 export {
   endEventStream, closeWebSocket, WS_GOING_AWAY,
