@@ -107,6 +107,41 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
   await closed
 })
 
+t.test('two slowloris connections on a fake clock: the next look is when the sooner of them is due', async (t) => {
+  let time = 1000
+  const server = http.createServer((_req, res) => { res.end('ok') })
+  const tracker = new ConnectionTracker(server, () => time)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const open = async (): Promise<(bytes: string) => Promise<void>> => {
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+    client.on('error', () => {})
+    client.resume()
+    const [serverSocket] = await accepted
+    return async (bytes) => {
+      const before = serverSocket.bytesRead
+      client.write(bytes)
+      await until(() => serverSocket.bytesRead >= before + bytes.length, 'the server read what the client sent', { intervalMs: 1 })
+    }
+  }
+  const [a, b] = [await open(), await open()]
+  tracker.startRetiring({ idleCloseMs: 150, spacingMs: 250 })
+  time = 1100
+  await a('GET / HTTP/1.1\r\n')
+  tracker.closeIdle()
+  time = 1120
+  await b('GET / HTTP/1.1\r\n')
+  t.equal(tracker.closeIdle(), 130, 'the first one due at 1250, the second at 1270')
+  time = 1250
+  t.equal(tracker.closeIdle(), 20, 'the first closed, the second looked at when due')
+  t.match(tracker.stats, { stalledClosed: 1 })
+  time = 1270
+  t.equal(tracker.closeIdle(), undefined, 'both closed')
+  t.match(tracker.stats, { stalledClosed: 2, idleClosed: 0, forced: 0 })
+})
+
 t.test('through the drain, a slowloris connection is closed as stalled, not cut at the deadline', async (t) => {
   // During the drain delay nothing is closed: the first bytes are sent then,
   // and once the server has read them, the first look (at the delay's end)
@@ -178,13 +213,19 @@ t.test('go-away listeners: late ones run at once, failures are logged, unsubscri
   t.same(logs.filter((l) => l.drain === 'go-away').map((l) => l.error).sort(), ['async go-away failure', 'sync go-away failure'])
 })
 
-t.test('a failing app.close() makes the drain unclean, not a crash', async (t) => {
+t.test('a failing app.close() makes the drain unclean, not a crash; the dependencies still close', async (t) => {
   const { app, logs } = await drainApp()
+  // Both registered after the plugin: they fail before its onClose hook runs (avvio closes the last registered first).
+  app.register(async (child) => { child.addHook('onClose', async () => { throw new Error('child onClose failed') }) })
   app.addHook('onClose', async () => { throw new Error('onClose failed') })
+  let closed = 0
   await app.ready()
+  app.zeroDowntime.addCleanup('databases', 'db', () => { closed++ })
   const report = await app.zeroDowntime.drain()
   t.equal(report.clean, false)
-  t.match(logs.find((l) => l.drain === 'close-error'), { error: 'onClose failed' })
+  t.match(logs.find((l) => l.drain === 'close-error'), { error: /onClose failed/ })
+  t.equal(closed, 1, 'closed once')
+  t.match(report.cleanup, [{ phase: 'databases', name: 'db', outcome: 'ok' }])
 })
 
 t.test('endEventStream writes a retry hint and a multi-line final event', async (t) => {

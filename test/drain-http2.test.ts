@@ -4,10 +4,17 @@
 // GOAWAY), so every stream it received is answered and the process exits
 // after its last stream instead of at the deadline.
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import http2 from 'node:http2'
 import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { resolveDrainConfig } from '../src/drain/drain-options.js'
+import { Http2SessionTracker } from '../src/drain/http2-sessions.js'
+import { interposeTlsTransport } from '../src/drain/http2-transport.js'
 import { spawnPod, type LogLine, type Pod } from './fixtures/drain/harness.js'
 import { connect, newH2Outcome, untilGoAway, type H2Outcome } from './fixtures/drain/h2-client.js'
 import { checkPromptEnd } from './helpers/drain-log.js'
@@ -235,4 +242,51 @@ t.test('an idle session is told to go away after idleCloseMs; the deadline cuts 
   t.match(cut.requests, [{ method: 'GET', url: '/slow?ms=60000' }], 'names the stream it cut')
   t.match(pod.logs.find((l) => l.drain === 'stopped'), { clean: false, http2: { sessions: 2, streamsServed: 0, goaways: 2, idleClosed: 1, forced: 1 } }, 'the one stream was cut, not served')
   busy.destroy()
+})
+
+t.test('h2 over TLS: a request and a response larger than the TLS socket\'s buffers arrive whole through the drain\'s transport', async (t) => {
+  const files = tlsFiles(t.testdir())
+  const server = http2.createSecureServer({ key: readFileSync(files.TLS_KEY!), cert: readFileSync(files.TLS_CERT!) })
+  const tracker = new Http2SessionTracker(server)
+  // 4 MiB each way: the session's writes fill the TLS socket's queue (16 KiB)
+  // and must wait for its 'drain'; the TLS records read fill the transport's
+  // readable buffer and pause the TLS socket until the session reads on.
+  const body = Buffer.alloc(4 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz')
+  let received = Buffer.alloc(0)
+  server.on('stream', (stream) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => {
+      received = Buffer.concat(chunks)
+      stream.respond({ ':status': 200 })
+      stream.end(body)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const session = http2.connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, { rejectUnauthorized: false })
+  t.teardown(() => { session.destroy() })
+  const req = session.request({ ':path': '/', ':method': 'POST' })
+  req.end(body)
+  const hash = createHash('sha256')
+  let length = 0
+  for await (const chunk of req) {
+    hash.update(chunk as Buffer)
+    length += (chunk as Buffer).length
+  }
+  t.equal(tracker.counts.connections, 1, 'through the tracked session')
+  t.equal(length, body.length, 'every byte')
+  t.equal(hash.digest('hex'), createHash('sha256').update(body).digest('hex'), 'in order')
+  t.ok(received.equals(body), 'and the request body the server read, whole and in order')
+})
+
+t.test('the TLS transport is not put in where Node\'s HTTP/2 connection listener is not found', async (t) => {
+  const files = tlsFiles(t.testdir())
+  const server = http2.createSecureServer({ key: readFileSync(files.TLS_KEY!), cert: readFileSync(files.TLS_CERT!) })
+  server.removeAllListeners('secureConnection')
+  const own = (): void => {}
+  server.on('secureConnection', own)
+  t.equal(interposeTlsTransport(server, () => { t.fail('no transport') }), false)
+  t.same(server.rawListeners('secureConnection'), [own], 'the listeners are left as they were')
 })

@@ -256,3 +256,30 @@ t.test('prom-client is not loaded unless metrics is given', async (t) => {
   t.equal(await run(false), 'false', 'without metrics')
   t.equal(await run(true), 'true', 'with metrics (the check can see it)')
 })
+
+t.test('metrics without prom-client installed: registration fails naming the package to install', async (t) => {
+  // prom-client made unresolvable for the child as if it were not installed
+  // (a resolve hook answers what Node answers for a missing package); the
+  // registry has a Registry's shape, as one from another copy of prom-client would.
+  const hook = `export async function resolve (specifier, context, next) {
+    if (specifier !== 'prom-client') return next(specifier, context)
+    throw Object.assign(new Error("Cannot find package 'prom-client'"), { code: 'ERR_MODULE_NOT_FOUND' })
+  }`
+  const script = `
+    import { register } from 'node:module'
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}))
+    const { default: Fastify } = await import('fastify')
+    const { default: zeroDowntime } = await import('./src/index.ts')
+    const registry = { registerMetric () {}, getSingleMetric () {}, removeSingleMetric () {}, metrics () { return '' } }
+    const app = Fastify()
+    const err = await app.register(zeroDowntime, { metrics: { registry }, pressure: false }).ready().then(() => undefined, (e) => e)
+    console.log(JSON.stringify({ code: err?.code, message: err?.message, cause: err?.cause?.code }))
+    await app.close()
+  `
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../', import.meta.url).pathname })
+  t.same(JSON.parse(stdout.trim()), {
+    code: 'FST_ZD_PROM_CLIENT_MISSING',
+    message: 'fastify-zero-downtime: option "metrics" needs prom-client: npm install prom-client',
+    cause: 'ERR_MODULE_NOT_FOUND'
+  })
+})

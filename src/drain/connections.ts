@@ -309,7 +309,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     const idle = new Map<Connection, IdleSocket>()
     for (const c of this.#connections.values()) {
       if (c.exchanges.size > 0 || c.upgraded) continue
-      const idleSocket = { address: c.socket.remoteAddress ?? '', idleSince: Math.max(c.idleSince, this.#retiringSince), lastUse: c.lastUse }
+      const idleSocket = { address: c.remoteAddress, idleSince: Math.max(c.idleSince, this.#retiringSince), lastUse: c.lastUse }
       // Half-closed already: the policy waits for its client's close.
       if (c.idleClosing) {
         idle.set(c, idleSocket)
@@ -364,6 +364,9 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
       socket, exchanges: new Set(), idleSince: now, lastUse: ++this.#uses, bytesReadWhenIdle: 0, upgraded: false, pipelined: [], tail: undefined,
       closeAnnounced: false, idleClosing: false, partialSince: undefined, retiredFor: undefined,
       openedAt: now,
+      // Read once, here: Node caches the peer address from its first read, so
+      // later reads answer the same; undefined only for a socket its client
+      // reset before the accept (getpeername: ENOTCONN).
       remoteAddress: socket.remoteAddress ?? '',
       get state () { return stateOf(c) }
     }
@@ -408,7 +411,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     const exchange: Exchange = { req, res, startedAt: this.#now(), keepAlive: res.shouldKeepAlive, closes: false }
     c.lastUse = ++this.#uses
     // The client reaching into its pool: the idle close of this address holds meanwhile.
-    this.#lastRequestAt.set(c.socket.remoteAddress ?? '', exchange.startedAt)
+    this.#lastRequestAt.set(c.remoteAddress, exchange.startedAt)
     // Read after a response that ended the connection (Node has ended the
     // socket): it is never answered. Needs the client's bytes to arrive in the
     // instant between that response and the socket's close, which no test can

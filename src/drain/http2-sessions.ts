@@ -286,7 +286,7 @@ export class Http2SessionTracker extends EventEmitter<TransportEvents> implement
       goneAway: undefined,
       cancelPingBound: () => {},
       openedAt: now,
-      remoteAddress: (frames ?? session.socket)?.remoteAddress ?? '',
+      remoteAddress: (frames ?? session.socket).remoteAddress ?? '',
       get state () { return stateOf(s) }
     }
     this.#seen++

@@ -152,7 +152,9 @@ class Drain implements DrainController {
         closeFailed = true
         run.t.error('close-error', 'app.close() failed', { error: describeError(err) })
       }
-      return this.#finish(run, closeFailed, await (this.#dependencies ?? []))
+      // Closed by the onClose hook even when app.close() failed: avvio runs
+      // every onClose handler after one fails; this reads their outcomes.
+      return this.#finish(run, closeFailed, await this.#closeDependencies())
     })()
     return this.#report
   }
@@ -270,7 +272,7 @@ class Drain implements DrainController {
     this.#cutNow.abort()
   }
 
-  /** `cleanup`: the dependencies' outcomes, empty when app.close() failed before closing them. */
+  /** `cleanup`: the dependencies' outcomes. */
   #finish ({ t, reason }: HttpRun, closeFailed: boolean, cleanup: readonly CleanupResult[]): DrainReport {
     const discarded = this.trackers.flatMap((tr) => tr.discarded)
     if (discarded.length > 0) {

@@ -61,7 +61,7 @@ export interface ReportInput {
   readonly cut: readonly CutRequest[]
   /** app.close() failed. */
   readonly closeFailed: boolean
-  /** The dependencies' outcomes, empty when app.close() failed before closing them. */
+  /** The dependencies' outcomes (closed even when app.close() failed). */
   readonly cleanup: readonly CleanupResult[]
 }
 

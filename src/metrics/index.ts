@@ -49,9 +49,9 @@ type PromClient = typeof import('prom-client')
 
 async function loadPromClient (): Promise<PromClient> {
   try {
-    const mod = await import('prom-client') as PromClient & { default?: PromClient }
-    // prom-client is CommonJS: named exports when Node detects them, else under default.
-    return typeof mod.Gauge === 'function' ? mod : mod.default as PromClient
+    // prom-client is CommonJS: Node's import() always hands its module.exports
+    // over as default (the named exports only when its lexer detects them).
+    return (await import('prom-client')).default
   } catch (err) {
     throw new errorCodes.FST_ZD_PROM_CLIENT_MISSING('option "metrics" needs prom-client: npm install prom-client', { cause: err })
   }
