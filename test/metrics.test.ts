@@ -259,15 +259,16 @@ t.test('prom-client is not loaded unless metrics is given', async (t) => {
 
 t.test('metrics without prom-client installed: registration fails naming the package to install', async (t) => {
   // prom-client made unresolvable for the child as if it were not installed
-  // (a resolve hook answers what Node answers for a missing package); the
-  // registry has a Registry's shape, as one from another copy of prom-client would.
-  const hook = `export async function resolve (specifier, context, next) {
-    if (specifier !== 'prom-client') return next(specifier, context)
-    throw Object.assign(new Error("Cannot find package 'prom-client'"), { code: 'ERR_MODULE_NOT_FOUND' })
-  }`
+  // (Node's CommonJS resolver, which the plugin's require goes through,
+  // answers what it answers for a missing package); the registry has a
+  // Registry's shape, as one from another copy of prom-client would.
   const script = `
-    import { register } from 'node:module'
-    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}))
+    import Module from 'node:module'
+    const resolve = Module._resolveFilename
+    Module._resolveFilename = function (request, ...rest) {
+      if (request === 'prom-client') throw Object.assign(new Error("Cannot find module 'prom-client'"), { code: 'MODULE_NOT_FOUND' })
+      return resolve.call(this, request, ...rest)
+    }
     const { default: Fastify } = await import('fastify')
     const { default: zeroDowntime } = await import('./src/index.ts')
     const registry = { registerMetric () {}, getSingleMetric () {}, removeSingleMetric () {}, metrics () { return '' } }
@@ -280,6 +281,6 @@ t.test('metrics without prom-client installed: registration fails naming the pac
   t.same(JSON.parse(stdout.trim()), {
     code: 'FST_ZD_PROM_CLIENT_MISSING',
     message: 'fastify-zero-downtime: option "metrics" needs prom-client: npm install prom-client',
-    cause: 'ERR_MODULE_NOT_FOUND'
+    cause: 'MODULE_NOT_FOUND'
   })
 })

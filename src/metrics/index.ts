@@ -16,6 +16,7 @@ import { errorCodes } from '../errors.js'
 import type { CheckResult } from '../health/types.js'
 import { LIFECYCLE_STATES, type LifecycleState } from '../lifecycle.js'
 import type { ResolvedMetrics } from './options.js'
+import { requirePromClient, type PromClient } from './prom-client.js'
 
 /** What the metrics read, at scrape time. */
 export interface MetricSources {
@@ -45,13 +46,9 @@ const OUTCOMES = Object.freeze([
   ['retired', 'retired'], ['closed_by_client', 'closedByClient'], ['idle_closed', 'idleClosed'], ['stalled_closed', 'stalledClosed'], ['forced', 'forced']
 ] as const)
 
-type PromClient = typeof import('prom-client')
-
-async function loadPromClient (): Promise<PromClient> {
+function loadPromClient (): PromClient {
   try {
-    // prom-client is CommonJS: Node's import() always hands its module.exports
-    // over as default (the named exports only when its lexer detects them).
-    return (await import('prom-client')).default
+    return requirePromClient()
   } catch (err) {
     throw new errorCodes.FST_ZD_PROM_CLIENT_MISSING('option "metrics" needs prom-client: npm install prom-client', { cause: err })
   }
@@ -79,7 +76,7 @@ export async function installMetrics (config: ResolvedMetrics, sources: MetricSo
     throw new errorCodes.FST_ZD_METRICS_CONFLICT(`option "metrics.registry" already has ${taken.join(', ')}: give each app its own Registry (or register the plugin once)`)
   }
   for (const [name, metric] of existing) if (metric !== undefined) registry.removeSingleMetric(name)
-  const { Counter, Gauge } = await loadPromClient()
+  const { Counter, Gauge } = loadPromClient()
   const registers = [registry as never]
 
   new Gauge({
