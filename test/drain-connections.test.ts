@@ -107,6 +107,38 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
   await closed
 })
 
+t.test('an idle connection the policy half-closed waits for its client to close, on a fake clock, however often the tracker looks', async (t) => {
+  let time = 1000
+  const server = http.createServer((_req, res) => { res.end('ok') })
+  const tracker = new ConnectionTracker(server, () => time)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  // allowHalfOpen: the client does not answer the server's FIN with its own,
+  // as a pool that has not noticed yet.
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
+  client.on('error', () => {})
+  let received = ''
+  let ended = false
+  client.on('data', (chunk: Buffer) => { received += chunk.toString() })
+  client.on('end', () => { ended = true })
+  client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+  await until(() => received.endsWith('ok'), 'the response arrived', { intervalMs: 1 })
+  tracker.startRetiring({ idleCloseMs: 100, spacingMs: 10 })
+  time = 10_000
+  tracker.closeIdle()
+  await until(() => ended, 'the server half-closed the idle connection', { intervalMs: 1 })
+  t.equal(tracker.idleClosing, 1, 'half-closed by the policy')
+  // Within the spacing (after it, the policy stops waiting and destroys it).
+  time = 10_005
+  tracker.closeIdle()
+  t.equal(tracker.counts.connections, 1, 'looked at again: still open, waiting for its client, not closed twice')
+  t.equal(tracker.idleClosing, 1)
+  client.end()
+  await until(() => tracker.counts.connections === 0, 'the client closed its side', { intervalMs: 1 })
+  t.match(tracker.stats, { idleClosed: 1, stalledClosed: 0, forced: 0 })
+})
+
 t.test('two slowloris connections on a fake clock: the next look is when the sooner of them is due', async (t) => {
   let time = 1000
   const server = http.createServer((_req, res) => { res.end('ok') })
