@@ -8,7 +8,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
 import { ConnectionTracker } from '../src/drain/connections.js'
 import { closeWebSocket, endEventStream } from '../src/drain/index.js'
@@ -66,17 +66,22 @@ t.test('a WebSocket is told to go away with 1001 at drain start', async (t) => {
   checkPromptEnd(t, logs)
 })
 
+/** A real HTTP server whose ConnectionTracker reads the test's clock: time moves only when the test sets `clock.time`. */
+async function fakeClockTracker (t: Test): Promise<{ server: http.Server, tracker: ConnectionTracker, clock: { time: number } }> {
+  const clock = { time: 1000 }
+  const server = http.createServer((_req, res) => { res.end('ok') })
+  const tracker = new ConnectionTracker(server, () => clock.time)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  return { server, tracker, clock }
+}
+
 t.test('a connection whose headers never complete (slowloris), on a fake clock: closed idleCloseMs after its first bytes, however it dribbles', async (t) => {
   // The tracker's state machine in process over a real socket: time moves
   // only when the test sets it, and each look happens once the server has read
   // what the client sent, so no timer races the bytes.
-  let time = 1000
-  const now = (): number => time
-  const server = http.createServer((_req, res) => { res.end('ok') })
-  const tracker = new ConnectionTracker(server, now)
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => { server.close() })
+  const { server, tracker, clock } = await fakeClockTracker(t)
   const accepted = once(server, 'connection') as Promise<[net.Socket]>
   const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
   client.on('error', () => {})
@@ -89,18 +94,18 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
   }
   tracker.startRetiring({ idleCloseMs: 150, spacingMs: 250 })
   t.equal(tracker.closeIdle(), 150, 'idle since the drain start: looked at again when it is due')
-  time = 1100
+  clock.time = 1100
   await sent('GET / HTTP/1.1\r\nHost: x\r\n')
   t.equal(tracker.closeIdle(), 150, 'the start of a request 100 ms in: due 150 ms after its first bytes, no longer at the idle due time')
-  time = 1120
+  clock.time = 1120
   await sent('X')
   t.equal(tracker.closeIdle(), 130, 'one more header byte does not restart the clock')
-  time = 1249
+  clock.time = 1249
   await sent('X')
   t.equal(tracker.closeIdle(), 1, 'still open 1 ms before it is due')
   t.equal(tracker.counts.connections, 1)
   const closed = once(client, 'close')
-  time = 1250
+  clock.time = 1250
   t.equal(tracker.closeIdle(), undefined, 'closed when due: nothing left to look at')
   t.match(tracker.stats, { stalledClosed: 1, idleClosed: 0, forced: 0 })
   t.equal(tracker.counts.connections, 0)
@@ -108,12 +113,7 @@ t.test('a connection whose headers never complete (slowloris), on a fake clock: 
 })
 
 t.test('an idle connection the policy half-closed waits for its client to close, on a fake clock, however often the tracker looks', async (t) => {
-  let time = 1000
-  const server = http.createServer((_req, res) => { res.end('ok') })
-  const tracker = new ConnectionTracker(server, () => time)
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => { server.close() })
+  const { server, tracker, clock } = await fakeClockTracker(t)
   // allowHalfOpen: the client does not answer the server's FIN with its own,
   // as a pool that has not noticed yet.
   const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
@@ -125,12 +125,12 @@ t.test('an idle connection the policy half-closed waits for its client to close,
   client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
   await until(() => received.endsWith('ok'), 'the response arrived', { intervalMs: 1 })
   tracker.startRetiring({ idleCloseMs: 100, spacingMs: 10 })
-  time = 10_000
+  clock.time = 10_000
   tracker.closeIdle()
   await until(() => ended, 'the server half-closed the idle connection', { intervalMs: 1 })
   t.equal(tracker.idleClosing, 1, 'half-closed by the policy')
   // Within the spacing (after it, the policy stops waiting and destroys it).
-  time = 10_005
+  clock.time = 10_005
   tracker.closeIdle()
   t.equal(tracker.counts.connections, 1, 'looked at again: still open, waiting for its client, not closed twice')
   t.equal(tracker.idleClosing, 1)
@@ -140,12 +140,7 @@ t.test('an idle connection the policy half-closed waits for its client to close,
 })
 
 t.test('two slowloris connections on a fake clock: the next look is when the sooner of them is due', async (t) => {
-  let time = 1000
-  const server = http.createServer((_req, res) => { res.end('ok') })
-  const tracker = new ConnectionTracker(server, () => time)
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => { server.close() })
+  const { server, tracker, clock } = await fakeClockTracker(t)
   const open = async (): Promise<(bytes: string) => Promise<void>> => {
     const accepted = once(server, 'connection') as Promise<[net.Socket]>
     const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
@@ -160,16 +155,16 @@ t.test('two slowloris connections on a fake clock: the next look is when the soo
   }
   const [a, b] = [await open(), await open()]
   tracker.startRetiring({ idleCloseMs: 150, spacingMs: 250 })
-  time = 1100
+  clock.time = 1100
   await a('GET / HTTP/1.1\r\n')
   tracker.closeIdle()
-  time = 1120
+  clock.time = 1120
   await b('GET / HTTP/1.1\r\n')
   t.equal(tracker.closeIdle(), 130, 'the first one due at 1250, the second at 1270')
-  time = 1250
+  clock.time = 1250
   t.equal(tracker.closeIdle(), 20, 'the first closed, the second looked at when due')
   t.match(tracker.stats, { stalledClosed: 1 })
-  time = 1270
+  clock.time = 1270
   t.equal(tracker.closeIdle(), undefined, 'both closed')
   t.match(tracker.stats, { stalledClosed: 2, idleClosed: 0, forced: 0 })
 })
