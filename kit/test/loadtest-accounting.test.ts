@@ -1,15 +1,16 @@
 // The kit's accounting proven against a server that misbehaves on purpose: it
 // resets exactly K requests (and answers some with 503, some with
 // `Connection: close`, lets one time out) and the kit must report exactly that.
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { constants as h2, createServer as createH2cServer } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { failureOf, percentile, Recorder } from '../src/load/accounting.js'
 import { autocannonLoad } from '../src/load/autocannon-load.js'
 import { grpcStyle } from '../src/load/h2-client.js'
-import { closedLoop } from '../src/load/http-client.js'
+import { closedLoop, send } from '../src/load/http-client.js'
 import type { Load, Target } from '../src/load/target.js'
 import { jsonReport } from '../src/report/json.js'
 import { textReport } from '../src/report/text.js'
@@ -170,6 +171,29 @@ t.test('a request slower than the request timeout is a timeout', async (t) => {
   await until(() => tg.recorder.counts.sent >= 2, 'two sent', { intervalMs: 20 })
   await load.stop()
   t.equal(tg.recorder.counts.failed.timeout, tg.recorder.counts.sent)
+})
+
+t.test('a connect that never completes is a timeout after the request timeout, not after the kernel gives up', async (t) => {
+  // A listener whose accept queue is full drops every further SYN: the
+  // connect hangs as one to the address of a pod that is gone does. Its
+  // process blocks its own event loop (bounded), so nothing is ever accepted.
+  const listener = spawn(process.execPath, ['-e', `
+    const s = require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      console.log(s.address().port)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000)
+    })`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { listener.kill('SIGKILL') })
+  const [line] = await once(listener.stdout!, 'data') as [Buffer]
+  const port = Number(line.toString())
+  const fillers: Socket[] = []
+  t.teardown(() => { for (const f of fillers) f.destroy() })
+  // Fill the accept queue (backlog + 1 entries), then one more to be sure.
+  for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}))
+  await until(() => fillers.filter((f) => !f.connecting).length >= 2, 'the accept queue full', { intervalMs: 20 })
+  const tg = target(port, 200)
+  const outcome = await send(tg, new Agent({ keepAlive: true }), { method: 'GET', path: '/' })
+  t.same(outcome, { kind: 'timeout' })
+  t.equal(tg.recorder.counts.failed.timeout, 1)
 })
 
 t.test('autocannon over IPv6 loopback', async (t) => {

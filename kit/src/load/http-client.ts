@@ -26,11 +26,16 @@ export async function send (target: Target, agent: Agent, spec: RequestSpec): Pr
       if (socket.connecting) socket.once('connect', () => { clientPort = socket.localPort })
       else clientPort = socket.localPort
     })
-    req.setTimeout(target.requestTimeoutMs, () => {
+    // From the send on, the connect included: req.setTimeout() starts only
+    // once a socket is connected, so a SYN to the address of a pod that is
+    // gone (no answer, no reset) waited for the kernel's own connect timeout,
+    // over two minutes, and held the whole run that long.
+    const timer = setTimeout(() => {
       resolve({ kind: 'timeout' })
       req.destroy()
-    })
+    }, target.requestTimeoutMs)
     req.on('error', (err) => { resolve(failureOf(err)) })
+    req.on('close', () => { clearTimeout(timer) })
     req.end(spec.body)
   })
   target.recorder.settle(start, outcome, target.podFor(clientPort), kind)
