@@ -85,6 +85,29 @@ t.test('a pod: deleted twice or after it exited; probes stop with the process', 
   t.notOk(timeline.events.some((e) => e.pod === 'silent' && e.type === 'ready'))
 })
 
+t.test('a second server that answers the readiness path too: the pod\'s address is the socket on the HOST it was given', async (t) => {
+  // As lightship runs its own probe server on every address: it answers
+  // readiness (once the app listens) and nothing else. /proc lists listening
+  // sockets in hash order, so which of the two came first was a draw.
+  const script = `
+    const http = require('node:http')
+    let app = false
+    http.createServer((req, res) => {
+      res.statusCode = req.url === '/ready' && app ? 200 : req.url === '/ready' ? 500 : 404
+      res.end('management')
+    }).listen(0, '0.0.0.0', () => {
+      http.createServer((req, res) => { res.end('app') }).listen(process.env.PORT, process.env.HOST, () => { app = true })
+    })`
+  let ready: () => void = () => {}
+  const becameReady = new Promise<void>((resolve) => { ready = resolve })
+  const pod: Pod = new Pod('two-servers', 'v1', { ...spec('drain').pod, command: ['node', '-e', script], readiness: { path: '/ready', periodMs: 20, timeoutMs: 2000, failureThreshold: 1, successThreshold: 1 } },
+    LOOPBACK_NETWORK.place('two-servers'), new ClusterEventLog(), () => { if (pod.ready) ready() })
+  t.teardown(() => { pod.kill() })
+  await becameReady
+  const answer = await fetch(`http://${pod.address!.host}:${pod.address!.port}/`)
+  t.equal(await answer.text(), 'app', 'the address is the app\'s, not the management server\'s')
+})
+
 t.test('unready pods are taken out of the endpoints', async (t) => {
   // Readiness of the drain fixture turns 503 at SIGTERM, before the pod exits;
   // the no-prestop scenario sends SIGTERM right at deletion.

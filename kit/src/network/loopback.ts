@@ -18,6 +18,13 @@ export const LOOPBACK_NETWORK: PodNetwork = Object.freeze({
   dataPath: 'userspace (pods on 127.0.0.1, the kit\'s relay or proxy on loopback)',
   place: () => Object.freeze({
     env: Object.freeze({ HOST: LOOPBACK, PORT: '0' }),
-    candidates: async (pid: number): Promise<PodAddress[]> => (await listeningSockets(pid)).map((s) => ({ host: reachable(s.host), port: s.port }))
+    // The first candidate that answers the readiness probe becomes the pod's
+    // address. A service may run a second server that answers it too (a
+    // management port, lightship's own probe server on every address): the
+    // sockets bound to the HOST the pod was given come first, as the service
+    // was asked to listen there, and /proc's order decided nothing any more.
+    candidates: async (pid: number): Promise<PodAddress[]> => (await listeningSockets(pid))
+      .sort((a, b) => Number(a.host !== LOOPBACK) - Number(b.host !== LOOPBACK))
+      .map((s) => ({ host: reachable(s.host), port: s.port }))
   })
 })
