@@ -65,6 +65,17 @@ t.test('no scenario could run: exit 3 with what to do, and a report that says so
   t.match(await readFile(join(out, 'report.html'), 'utf8'), /<h1>Rolling update: no scenario could run against the service under test<\/h1>/)
 })
 
+t.test('--no-preflight: every scenario runs, and a route the service lacks is counted as the drops it then is', async (t) => {
+  const out = await outDir(t)
+  const o = io(false)
+  t.equal(await rollout([...FAST, '--command', FIXTURE, ...ONLY_ROOT, '--no-baseline', '--no-preflight', '--scenarios', 'post', '--out', out], o), 1, o.out() + o.err())
+  const r = await report(out)
+  t.same(r.notRun, [], 'nothing was tried first, so nothing is kept out')
+  const [post] = r.runs
+  t.equal(post!.scenario, 'post')
+  t.ok(post!.counts.statuses['404']! > 0 && post!.dropped === post!.counts.sent, 'every POST /echo answered 404: all dropped')
+})
+
 t.test('a replica that never becomes ready is not the preflight\'s to judge: every scenario runs', async (t) => {
   const scenarios = selectScenarios(['hot-loop', 'slow'])
   const cluster = {

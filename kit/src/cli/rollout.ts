@@ -58,6 +58,7 @@ of the repository: ${DEFAULT_COMMAND}
 (with --protocol h2: ${DEFAULT_H2_COMMAND})` },
     baseline: { type: 'string', value: '<cmd>', group: 'service', default: DEFAULT_BASELINE, help: 'baseline start command' },
     'no-baseline': { type: 'boolean', group: 'service', default: false, help: 'skip the baseline' },
+    'no-preflight': { type: 'boolean', group: 'service', default: false, help: 'run every scenario without trying its requests on one replica first\n(for a service known to have every route: saves a replica start per command)' },
     cwd: { type: 'string', value: '<dir>', group: 'service', help: 'working directory of the replicas', shownDefault: 'the current one' },
     env: { type: 'string', value: 'KEY=VALUE', group: 'service', multiple: true, help: 'extra environment for every replica (repeatable)' },
     scenarios: { type: 'string', value: '<a,b>', group: 'load', help: `the scenarios to run, of\n${SCENARIOS.map((x) => x.name).join(', ')}`, shownDefault: "all of the protocol's but websocket" },
@@ -177,7 +178,7 @@ export async function rollout (argv: readonly string[], io: Io): Promise<number>
     const clientAddresses = numberFlag('client-addresses', f['client-addresses'], { integer: true, min: 1 })
     return await withDataPath({ network: f.network, clientAddresses, snat: f.snat }, argv, io, async (path) => {
       // Inside the data path: on the kernel one the preflight replica runs in the kit's own namespace.
-      const plan = await planRuns(targets, scenarios, traffic, common.requestTimeoutMs)
+      const plan = await planRuns(targets, scenarios, traffic, common.requestTimeoutMs, !f['no-preflight'])
       for (const n of plan.notRun) io.stderr.write(`${notRunLine(n)}\n`)
       const printer = progressPrinter(io)
       const results: RunResult[] = []
