@@ -4,7 +4,7 @@
 // scenarios its route serves run at 0 dropped, the others are listed as not
 // run (never as drops) and the exit code is 0. Then the service with three
 // routes and a requests file of them: every route is drawn, and the report
-// counts each kind on its own. Short timings throughout (1 replica, short
+// counts each kind on its own, under a scale-up. Short timings throughout (1 replica, short
 // preStop, propagation and probes, no baseline) to keep the test modest.
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -76,10 +76,16 @@ t.test('a user\'s own service, packed plugin and kit: what its routes serve runs
   t.match(only.stdout, /post \/ service: not run: POST \/echo answered 404/)
   t.match(only.stdout, /PASS: service dropped no request/)
 
-  const mixed = await run(bin, ['rollout', '--command', 'node routes.js', '--requests', 'requests.yaml', '--scenarios', 'hot-loop', '--seed', '24', ...QUICK, '--out', 'mixed'], project)
+  // The mix runs under a scale-up (issue 23: every strategy through the
+  // packed kit with --command); one run proves both, and the strategy's own
+  // assertions are in kit/test/loadtest-strategies.test.ts.
+  const mixed = await run(bin, ['rollout', '--command', 'node routes.js', '--requests', 'requests.yaml', '--scenarios', 'hot-loop', '--seed', '24',
+    '--strategy', 'scale-up', '--hold-seconds', '2', ...QUICK, '--out', 'mixed'], project)
   t.equal(mixed.code, 0, `rollout with a requests file: ${mixed.stdout}${mixed.stderr}`)
   const b = JSON.parse(readFileSync(join(project, 'mixed/report.json'), 'utf8')) as ReportFile
   t.same(b.notRun, [])
+  t.same(b.runs[0]!.events.filter((e) => e.type === 'operator').map((e) => e.detail), ['scale 1 -> 2'], 'the scale-up ran')
+  t.match(mixed.stdout, /hot-loop \/ service: traffic under scale-up/)
   const kinds = b.runs[0]!.byRequest!
   t.same(Object.keys(kinds).sort(), ['GET /', 'new order', 'slow report'], 'the three routes, each counted under its kind')
   for (const [kind, c] of Object.entries(kinds)) t.ok(c.ok > 0 && c.dropped === 0 && c.ok === c.sent, `${kind}: ${c.sent} sent, all answered`)
