@@ -22,11 +22,12 @@ import { results } from './table.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /**
- * Wall time of one kit run (one scenario, one rollout), for --plan: about 14 s
- * on a quiet 2-core machine (the run's timers: probes, propagation, preStop,
- * each recipe's own delays), 18 s measured while other test suites ran.
+ * Wall time of one kit run (one scenario, one rollout, its share of the kit
+ * call around it), for --plan, measured on a quiet 2-core machine on the
+ * kernel data path (2026-12-07, docs/results.md: 112 runs in 29.2 min, 15.1 s
+ * per run and 1 s per kit call); 20 s while other test suites ran.
  */
-const SECONDS_PER_RUN = { quiet: 14, busy: 18 }
+const SECONDS_PER_RUN = { quiet: 15.5, busy: 20 }
 
 const HELP = `usage: npm run matrix -- [options]
 

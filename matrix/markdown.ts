@@ -94,7 +94,17 @@ function loadRange (sessions: readonly Session[]): string {
     : `${Math.min(...loads)} to ${Math.max(...loads)} at the starts and ends of its sessions`
 }
 
-function machineSection (record: MatrixRecord): string {
+/** The data paths the runs took, as the kit names them; what was asked where a kit did not say. */
+function dataPaths (sessions: readonly Session[], results: Results): string[] {
+  const taken = new Set(results.runs.map((r) => r.run.dataPath))
+  if (taken.has(undefined)) {
+    taken.delete(undefined)
+    for (const s of sessions) taken.add(s.network)
+  }
+  return [...taken] as string[]
+}
+
+function machineSection (record: MatrixRecord, results: Results): string {
   const sessions = record.sessions
   const first = sessions[0]
   if (first === undefined) return '## Machine and versions\n\nNo session recorded.'
@@ -112,7 +122,7 @@ function machineSection (record: MatrixRecord): string {
     `| load average (1 min) | ${loadRange(sessions)} |`,
     `| date | ${dates(sessions)} |`,
     `| time spent in the kit | ${minutes.toFixed(1)} min, ${record.calls.length} kit calls |`,
-    `| data path | ${[...new Set(sessions.map((s) => s.network))].join(', ')} |`,
+    `| data path | ${dataPaths(sessions, results).join('; ')} |`,
     `| HAProxy | ${v.haproxy} |`,
     `| nginx | ${v.nginx} |`,
     `| this repository | commit ${[...new Set(sessions.map((s) => s.versions.commit))].join(', ')} |`,
@@ -152,9 +162,9 @@ function planSection (record: MatrixRecord, results: Results): string {
   ].join('\n')
 }
 
-const PLAN_WHY = `The default plan keeps the whole matrix under 30 minutes on 2 cores (about
-26 minutes when nothing else runs; \`npm run matrix -- --plan\` prints the
-calls and an estimate). The full grid, \`--full\` (every scenario through every
+const PLAN_WHY = `The default plan keeps the whole matrix under 30 minutes on 2 cores (the
+time this run spent in the kit is in the table of the machine below;
+\`npm run matrix -- --plan\` prints the calls and an estimate). The full grid, \`--full\` (every scenario through every
 proxy), takes over an hour. What was left out, and why, from validation
 runs of one rollout per recipe and cell (2026-12-07, on this project's 2-core
 machine while other test suites ran):
@@ -181,7 +191,9 @@ machine while other test suites ran):
   not speak.
 
 Each rollout is its own kit run: a fresh Deployment of 3 replicas (v1), load,
-one rolling update to v2, until every old pod has exited. Rollouts back to back
+one rolling update to v2, until every old pod has exited, with 0.3 s of
+steady traffic before and after (\`--steady-seconds 0.3\`: no recipe drops
+anything outside the rollout). Rollouts back to back
 in one run (the kit's \`rollout --rollouts N\`) would not be independent: the
 clients' keep-alive connections stay on the first pods they reached, so the
 second rollout of a run finds no connection on the pods it stops (measured:
@@ -276,7 +288,7 @@ export function renderDocument (input: DocumentInput): string {
     '',
     recipesSection(recipes),
     '',
-    machineSection(record),
+    machineSection(record, results),
     '',
     runsSection(results.runs, results.missingReports),
     ''

@@ -20,7 +20,10 @@ export interface Session {
   finishedAt?: string
   readonly machine: Machine
   readonly versions: Versions
-  /** The kit's data path: `userspace` (its relay) unless the kit has `--network`. */
+  /**
+   * The data path asked of the kit: `kernel`, `userspace`, or the kit's
+   * default. Which one each run took is in its report (`KitRun.dataPath`).
+   */
   readonly network: string
   readonly rollouts: number
   /** Load average (1, 5, 15 min) when the session ended: a busy machine shows here. */
@@ -77,6 +80,8 @@ export interface KitRun {
   readonly scenario: string
   readonly label: string
   readonly proxy: string
+  /** Which data path the run took (the kit's words), where the kit records it. */
+  readonly dataPath?: string
   readonly durationMs: number
   readonly counts: {
     readonly sent: number
