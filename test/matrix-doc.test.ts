@@ -101,3 +101,42 @@ t.test('the picture it shows is committed next to it', async (t) => {
   t.ok(existsSync(join(root, 'matrix/main.ts')), 'the generator is in the repository')
   t.match(doc, /npm run matrix/, 'the document names the command that regenerates it')
 })
+
+/** Each table's cells: proxy heading -> recipe id -> scenario -> dropped per rollout (the cell's bold mean). */
+function cells (): Map<string, Map<string, Map<string, number>>> {
+  const byProxy = new Map<string, Map<string, Map<string, number>>>()
+  for (const section of doc.split(/^### /m).slice(1).filter((s) => s.startsWith('Through '))) {
+    const lines = section.split('\n')
+    const proxy = /`--proxy (\w+)`/.exec(lines[0] as string)?.[1] as string
+    const table = lines.slice(2).filter((l) => l.startsWith('|'))
+    const scenarios = [...(table[0] as string).matchAll(/`([\w-]+)`/g)].map((m) => m[1] as string)
+    const rows = new Map<string, Map<string, number>>()
+    for (const row of table.slice(2)) {
+      const [name, ...rest] = row.split(' | ')
+      const id = /<br>`([\w-]+)`$/.exec(name as string)?.[1] as string
+      rows.set(id, new Map(rest.map((cell, i) => [scenarios[i] as string, Number(/\*\*([\d.]+)\*\*/.exec(cell)?.[1] ?? NaN)])))
+    }
+    byProxy.set(proxy, rows)
+  }
+  return byProxy
+}
+
+t.test('the README\'s first paragraph says what the table shows, and nothing more', async (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const paragraph = readme.split('\n\n')[2] as string
+  t.match(paragraph, /\(\[docs\/results\.md\]\(docs\/results\.md\)/, 'it links the table')
+  const table = cells()
+  const l4 = table.get('l4')!
+  const peers = recipes.filter((r) => r !== 'zero-downtime')
+  for (const [proxy, rows] of table) {
+    for (const [scenario, dropped] of rows.get('zero-downtime')!) t.equal(dropped, 0, `${proxy} ${scenario}: "this plugin dropped no request in any cell"`)
+  }
+  t.match(paragraph, /all dropped requests from a hot\s+keep-alive loop \(50 per rollout/)
+  for (const peer of peers) t.equal(l4.get(peer)!.get('hot-loop'), 50, `${peer}: 50 per rollout in L4 hot-loop`)
+  for (const scenario of ['slow', 'sse', 'grpc']) {
+    for (const peer of peers) t.ok(l4.get(peer)!.get(scenario)! > 0, `${peer}: drops in L4 ${scenario}`)
+  }
+  const throughBoth = peers.filter((p) => table.get('l7')!.get(p)!.get('no-prestop')! > 0 && table.get('nginx')!.get(p)!.get('no-prestop')! > 0)
+  t.match(paragraph, /four of\s+them also through HAProxy and nginx when the pod has no preStop hook/)
+  t.equal(throughBoth.length, 4, `through HAProxy and nginx without preStop: ${throughBoth.join(', ')}`)
+})
