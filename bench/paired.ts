@@ -3,8 +3,9 @@
 // rotated from round to round, so ratios taken WITHIN a round (paired) cancel
 // the drift of a busy machine between rounds; their medians and range are
 // what gets printed and recorded in docs/benchmarks.md.
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { availableParallelism } from 'node:os'
 
 /** Refuses any flag that is not a positive whole number, naming it. */
 export function positiveIntegers<K extends string> (flags: Record<K, string | undefined>): Record<K, number> {
@@ -19,10 +20,35 @@ export function positiveIntegers<K extends string> (flags: Record<K, string | un
 
 export interface BenchServer { readonly child: ChildProcess, readonly port: number }
 
-/** Forks server.ts in `mode` (with `env` added) and waits for its port. */
-export async function startServer (mode: string, env: Record<string, string> = {}): Promise<BenchServer> {
+/**
+ * Where each side runs: with `--pin`, the load generator (this process, every
+ * thread) on CPU 0 and each server on the last CPU, so that the two never
+ * take turns on one core; the scheduler moving them around was most of the
+ * noise between two identical cases on a 2-core machine. Linux only (taskset,
+ * util-linux); `undefined` leaves placement to the scheduler.
+ */
+export interface Pinning { readonly generatorCpu: number, readonly serverCpu: number }
+
+/** Pins this process to the generator's CPU; refuses a machine it cannot pin. */
+export function pinGenerator (): Pinning {
+  const cpus = availableParallelism()
+  if (cpus < 2) throw new TypeError('--pin needs at least 2 CPUs: one for the load generator, one for the server')
+  const pinning = { generatorCpu: 0, serverCpu: cpus - 1 }
+  taskset(process.pid, pinning.generatorCpu)
+  return pinning
+}
+
+function taskset (pid: number, cpu: number): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`taskset could not pin process ${pid} to CPU ${cpu}: ${r.error?.message ?? r.stderr.trim()}`)
+}
+
+/** Forks server.ts in `mode` (with `env` added), pinned when asked, and waits for its port. */
+export async function startServer (mode: string, env: Record<string, string> = {}, pinning?: Pinning): Promise<BenchServer> {
   const child = fork(new URL('./server.ts', import.meta.url).pathname, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_MODE: mode } })
   const [msg] = await once(child, 'message') as [{ port: number }]
+  // Every thread it has now; threads it starts later inherit the pinning.
+  if (pinning !== undefined) taskset(child.pid!, pinning.serverCpu)
   return { child, port: msg.port }
 }
 

@@ -2,7 +2,8 @@
 // heap or a JIT: BENCH_MODE=bare is plain Fastify; recipe is the usual recipe
 // (Fastify + close-with-grace, as in kit/src/baseline/server.ts); plugin is the same app
 // with fastify-zero-downtime registered (probes, drain tracking, load
-// shedding). All answer GET /hello and GET /bare.
+// shedding, connection max age), and plugin-no-age the same with
+// `connectionMaxAgeMs: 0`. All answer GET /hello and GET /bare.
 // bench/h2-tls.ts uses the h2tls-* modes: the same over h2 with TLS, with
 // h2tls-transport putting only the drain's TLS transport under each session
 // and h2tls-plugin-native the plugin with `drain.http2TlsTransport: false`.
@@ -25,6 +26,7 @@ const app = (h2tls
   ? Fastify({ logger: false, http2: true, https: tls() })
   : mode === 'age-h1tls' ? Fastify({ logger: false, https: tls() }) : Fastify({ logger: false })) as unknown as FastifyInstance
 if (mode === 'plugin' || mode === 'h2tls-plugin') await app.register(zeroDowntime)
+if (mode === 'plugin-no-age') await app.register(zeroDowntime, { connectionMaxAgeMs: 0 })
 if (mode === 'h2tls-plugin-native') await app.register(zeroDowntime, { drain: { http2TlsTransport: false } })
 // Without load shedding: a saturated server's 503s are not what is measured here.
 if (mode.startsWith('age-')) await app.register(zeroDowntime, { connectionMaxAgeMs: Number(process.env.BENCH_MAX_AGE_MS), pressure: false })
