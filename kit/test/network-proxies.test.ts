@@ -90,6 +90,12 @@ t.test('HAProxy: servers follow the endpoints; stats from show stat', async (t) 
   const state = await lb.command('show servers state pods')
   t.match(state, / a 127\.0\.0\.1 /)
   t.same(lb.endpointErrors, [])
+  // Back again, as blue is on a blue-green switch back: HAProxy still has it (in maintenance).
+  await lb.setEndpoints([{ name: 'a', host: '127.0.0.1', port: 1 }])
+  t.same(lb.endpointErrors, [], 'an endpoint that comes back is taken back, not added twice')
+  const back = (await lb.command('show servers state pods')).split('\n').find((l) => / a 127\.0\.0\.1 /.test(l))!
+  const columns = (await lb.command('show servers state pods')).split('\n')[1]!.replace(/^# /, '').split(' ')
+  t.equal(back.split(' ')[columns.indexOf('srv_admin_state')], '0', 'a is out of maintenance')
   t.same(haproxyStats(''), { connections: 0, noEndpoint: 0, upstreamErrors: 0 }, 'an empty answer counts nothing')
   await t.rejects(runtimeCommand('/nonexistent/socket', 'show info'), /ENOENT/)
 })

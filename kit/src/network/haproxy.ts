@@ -115,6 +115,8 @@ export class HaproxyBalancer implements Balancer {
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
   readonly #servers = new Set<string>()
+  /** Servers taken out of the endpoints: HAProxy keeps them, in maintenance, until the end. */
+  readonly #parked = new Set<string>()
   readonly #protocol: Protocol
   #queue: Promise<void> = Promise.resolve()
 
@@ -155,9 +157,16 @@ export class HaproxyBalancer implements Balancer {
       const wanted = new Set(endpoints.map((e) => e.name))
       for (const e of endpoints) {
         if (this.#servers.has(e.name)) continue
-        await this.#expect(`add server ${BACKEND}/${e.name} ${formatAddress(e)}${this.#protocol === 'h2' ? ' proto h2' : ''}`, 'New server registered.')
+        if (this.#parked.delete(e.name)) {
+          // An endpoint back (a blue-green switch back, an undo): the same pod,
+          // at the same address, still known to HAProxy, which refuses to add
+          // a server under a name it has.
+          await this.#expect(`set server ${BACKEND}/${e.name} state ready`, '')
+        } else {
+          await this.#expect(`add server ${BACKEND}/${e.name} ${formatAddress(e)}${this.#protocol === 'h2' ? ' proto h2' : ''}`, 'New server registered.')
+          await this.#expect(`enable server ${BACKEND}/${e.name}`, '')
+        }
         this.#servers.add(e.name)
-        await this.#expect(`enable server ${BACKEND}/${e.name}`, '')
       }
       // Weights only when asked for (a weighted canary): set again on every change, as an ingress controller does.
       if (endpoints.some((e) => e.weight !== undefined)) {
@@ -166,6 +175,7 @@ export class HaproxyBalancer implements Balancer {
       for (const name of this.#servers) {
         if (wanted.has(name)) continue
         this.#servers.delete(name)
+        this.#parked.add(name)
         await this.#expect(`set server ${BACKEND}/${name} state maint`, '')
       }
     }).catch((err: Error) => { this.endpointErrors.push(err.message) })
