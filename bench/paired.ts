@@ -23,9 +23,8 @@ export interface BenchServer { readonly child: ChildProcess, readonly port: numb
 /**
  * Where each side runs: with `--pin`, the load generator (this process, every
  * thread) on CPU 0 and each server on the last CPU, so that the two never
- * take turns on one core; the scheduler moving them around was most of the
- * noise between two identical cases on a 2-core machine. Linux only (taskset,
- * util-linux); `undefined` leaves placement to the scheduler.
+ * take turns on one core. Linux only (taskset, util-linux); `undefined`
+ * leaves placement to the scheduler.
  */
 export interface Pinning { readonly generatorCpu: number, readonly serverCpu: number }
 

@@ -22,7 +22,7 @@ export const LOOPBACK_NETWORK: PodNetwork = Object.freeze({
     // address. A service may run a second server that answers it too (a
     // management port, lightship's own probe server on every address): the
     // sockets bound to the HOST the pod was given come first, as the service
-    // was asked to listen there, and /proc's order decided nothing any more.
+    // was asked to listen there; before, /proc's hash order picked one.
     candidates: async (pid: number): Promise<PodAddress[]> => (await listeningSockets(pid))
       .sort((a, b) => Number(a.host !== LOOPBACK) - Number(b.host !== LOOPBACK))
       .map((s) => ({ host: reachable(s.host), port: s.port }))
