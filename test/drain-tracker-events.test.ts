@@ -46,39 +46,30 @@ t.test('ConnectionTracker emits change when a connection closes and when a reque
   t.equal(res.headers.connection, 'close', 'and it was retired')
 })
 
-t.test('ConnectionTracker lists a connection its client reset before the accept with an empty remoteAddress', async (t) => {
-  const server = http.createServer((_req, res) => { res.end('ok') })
-  const tracker = new ConnectionTracker(server)
-  const port = await listen(server)
-  t.teardown(() => { server.close() })
-  let listed: unknown
-  server.on('connection', () => { listed = [...tracker.connections()].map((c) => c.remoteAddress) })
-  const accepted = once(server, 'connection')
-  // The test's event loop is blocked while a child connects and resets: the
-  // server accepts a socket already reset, whose peer address the kernel no
-  // longer gives (getpeername: ENOTCONN), so Node's remoteAddress is undefined.
-  execFileSync(process.execPath, ['-e', `const s = require('node:net').connect(${port}, '127.0.0.1', () => { s.resetAndDestroy() }); s.on('error', () => {})`])
-  await accepted
-  t.same(listed, [''], 'tracked, with no address to tell')
-  if (tracker.counts.connections > 0) await once(tracker, 'change')
-  t.equal(tracker.counts.connections, 0, 'gone once the reset is read')
-})
+// The server accepts a socket its client has already reset, whose peer
+// address the kernel no longer gives (getpeername: ENOTCONN), so Node's
+// remoteAddress is undefined: the test's event loop is blocked while a child
+// connects and resets.
+const RESETS = [
+  { name: 'ConnectionTracker lists a connection', event: 'connection', start: (): [net.Server, ConnectionTracker | Http2SessionTracker] => { const s = http.createServer((_req, res) => { res.end('ok') }); return [s, new ConnectionTracker(s)] } },
+  { name: 'Http2SessionTracker lists a session', event: 'session', start: (): [net.Server, ConnectionTracker | Http2SessionTracker] => { const s = http2.createServer(); return [s, new Http2SessionTracker(s)] } }
+] as const
 
-t.test('Http2SessionTracker lists a session whose client reset before the accept with an empty remoteAddress', async (t) => {
-  const server = http2.createServer()
-  const tracker = new Http2SessionTracker(server)
-  const port = await listen(server)
-  t.teardown(() => { server.close() })
-  let listed: unknown
-  server.on('session', () => { listed = [...tracker.connections()].map((c) => c.remoteAddress) })
-  const accepted = once(server, 'session')
-  // As for HTTP/1.1 above: accepted already reset, no peer address to read.
-  execFileSync(process.execPath, ['-e', `const s = require('node:net').connect(${port}, '127.0.0.1', () => { s.resetAndDestroy() }); s.on('error', () => {})`])
-  await accepted
-  t.same(listed, [''], 'tracked, with no address to tell')
-  if (tracker.counts.connections > 0) await once(tracker, 'change')
-  t.equal(tracker.counts.connections, 0, 'gone once the reset is read')
-})
+for (const c of RESETS) {
+  t.test(`${c.name} whose client reset it before the accept, with an empty remoteAddress`, async (t) => {
+    const [server, tracker] = c.start()
+    const port = await listen(server)
+    t.teardown(() => { server.close() })
+    let listed: unknown
+    server.on(c.event, () => { listed = [...tracker.connections()].map((x) => x.remoteAddress) })
+    const accepted = once(server, c.event)
+    execFileSync(process.execPath, ['-e', `const s = require('node:net').connect(${port}, '127.0.0.1', () => { s.resetAndDestroy() }); s.on('error', () => {})`])
+    await accepted
+    t.same(listed, [''], 'tracked, with no address to tell')
+    if (tracker.counts.connections > 0) await once(tracker, 'change')
+    t.equal(tracker.counts.connections, 0, 'gone once the reset is read')
+  })
+}
 
 t.test('Http2SessionTracker emits change when a session closes', async (t) => {
   const server = http2.createServer()
