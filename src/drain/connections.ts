@@ -28,6 +28,7 @@ import { Server as TlsServer } from 'node:tls'
 import { scrub } from '../scrub.js'
 import { IdleClosePolicy, type IdleSocket } from './idle-policy.js'
 import { isHttp1Socket } from './http2-sessions.js'
+import { advertise } from './keep-alive-hint.js'
 import {
   DRAIN_REASON,
   type ConnectionState, type CutRequest, type IdleClose, type TrackedConnection, type TransportCounts, type TransportEndings, type TransportEvents, type TransportTracker
@@ -187,11 +188,17 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
   readonly #lastRequestAt = new Map<string, number>()
   readonly #discarded: CutRequest[] = []
   readonly #onUse: ((c: Connection) => void) | undefined
-  /** `onUse`: called at each request read on a connection not leaving yet (connection-age/max-age.ts retires it there). */
-  constructor (server: Server, now: () => number = Date.now, onUse?: (c: Connection) => void) {
+  readonly #keepAliveHintMs: number
+  /**
+   * `onUse`: called at each request read on a connection not leaving yet
+   * (connection-age/max-age.ts retires it there); `keepAliveHintMs`: the
+   * `Keep-Alive: timeout` every response advertises (keep-alive-hint.ts; 0: Node's own).
+   */
+  constructor (server: Server, now: () => number = Date.now, onUse?: (c: Connection) => void, keepAliveHintMs = 0) {
     super()
     this.#now = now
     this.#onUse = onUse
+    this.#keepAliveHintMs = keepAliveHintMs
     // TLS servers hand requests the TLS socket, not the raw one of 'connection'.
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection'
     // HTTP/2 sessions are tracked by Http2SessionTracker: only HTTP/1.x here.
@@ -199,10 +206,12 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> implements Tr
     // Requests are only watched once the drain has started: before it, the
     // hot path pays one check per request. Prepended so that it runs before
     // Fastify's handler, which may answer synchronously: `shouldKeepAlive`
-    // must be set before headers are written.
+    // and the keep-alive hint must be set before headers are written. The
+    // plugin's only `request` listener: each one more costs every request.
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       // An HTTP/2 stream through Node's compatibility API: not a connection.
       if (req.httpVersionMajor !== 1) return
+      if (this.#keepAliveHintMs !== 0) advertise(res, this.#keepAliveHintMs)
       const c = this.#track(req.socket)
       if (c.retiredFor !== undefined) {
         this.#watch(c, req, res)

@@ -31,7 +31,7 @@ import type { ConnectionMaxAge } from '../connection-age/max-age.js'
 import { checkDrainRunOptions, type DrainConfig, type DrainRunOptions } from './drain-options.js'
 import { ConnectionTracker } from './connections.js'
 import { Http2SessionTracker } from './http2-sessions.js'
-import { advertiseKeepAlive } from './keep-alive-hint.js'
+import { keepAliveHintFor } from './keep-alive-hint.js'
 import { GoAwayRegistry, type GoAwayListener } from './long-lived.js'
 import { buildReport, drainProgress, retiredBy, type DrainProgress, type DrainReport } from './report.js'
 import { cutAll, runHttpDrain } from './run.js'
@@ -125,8 +125,8 @@ class Drain implements DrainController {
     this.#app = app
     this.#lifecycle = lifecycle
     this.#clock = clock
-    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge.onUse((c, reason) => this.#http1.retire(c, reason)))
-    advertiseKeepAlive(app.server, config.idleCloseMs)
+    this.#http1 = new ConnectionTracker(app.server, () => Math.round(clock.now()), maxAge.onUse((c, reason) => this.#http1.retire(c, reason)),
+      keepAliveHintFor(app.server, config.idleCloseMs))
     this.#http2 = new Http2SessionTracker(app.server, {
       tlsTransport: config.http2TlsTransport,
       clock,

@@ -18,7 +18,7 @@
  * socket for Fastify's 72 s. Node's `http.Agent` ignores the hint unless it
  * has a `timeout` of its own; idle-policy.ts handles that client.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server, ServerResponse } from 'node:http'
 
 /**
  * Clients subtract a safety margin from the hint (undici 2 s, Node's Agent
@@ -37,15 +37,18 @@ export function keepAliveHintMs (idleCloseMs: number, serverKeepAliveTimeoutMs: 
   return seconds >= MIN_HINT_SECONDS ? seconds * 1000 : 0
 }
 
-/** Installs the hint on every response of `server`; returns the advertised ms (0: none). */
-export function advertiseKeepAlive (server: Server, idleCloseMs: number): number {
+/** The hint for `server`'s responses, in ms (0: none): what the connection tracker writes on each. */
+export function keepAliveHintFor (server: Server, idleCloseMs: number): number {
   // Node's default keepAliveTimeout when 0 (no timeout): nothing to clamp to.
   const serverMs = server.keepAliveTimeout > 0 ? server.keepAliveTimeout : Number.MAX_SAFE_INTEGER
-  const hintMs = keepAliveHintMs(idleCloseMs, serverMs)
-  if (hintMs === 0) return 0
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    // HTTP/2 has no Keep-Alive header (a session goes away with GOAWAY).
-    if (req.httpVersionMajor === 1) (res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = hintMs
-  })
-  return hintMs
+  return keepAliveHintMs(idleCloseMs, serverMs)
+}
+
+/**
+ * Writes the hint on one HTTP/1.x response. Called by the connection
+ * tracker's own `request` listener rather than from a listener of its own:
+ * every listener a server has beyond Fastify's is paid on every request.
+ */
+export function advertise (res: ServerResponse, hintMs: number): void {
+  (res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = hintMs
 }
