@@ -53,6 +53,34 @@ t.test('when saturated, app routes are shed with 503 + Retry-After; probes answe
   t.equal((await probe(app, '/ready?exclude=pressure')).body.status, 'pass')
 })
 
+t.test('when saturated, a route\'s own config.pressureHandler decides, as under-pressure lets it; the shed body names the limit', async (t) => {
+  const app = Fastify()
+  await app.register(zeroDowntime, { pressure: { maxHeapUsedBytes: 1, maxEventLoopDelayMs: false, sampleIntervalMs: 50 } })
+  const seen: Array<[string, number]> = []
+  const handlers = {
+    through: (_q: unknown, _r: unknown, type: string, value: number) => { seen.push([type, value]) },
+    answer: () => ({ busy: true }),
+    later: async () => { await Promise.resolve() },
+    refuses: async () => { throw new Error('refused by the route') }
+  }
+  for (const [name, pressureHandler] of Object.entries(handlers)) app.get(`/${name}`, { config: { pressureHandler } }, async () => ({ served: name }))
+  app.get('/work', async () => ({ ok: true }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+  await sampled(app)
+  const get = async (path: string): Promise<{ status: number, body: unknown }> => {
+    const res = await app.inject(path)
+    return { status: res.statusCode, body: res.json() }
+  }
+  t.same(await get('/through'), { status: 200, body: { served: 'through' } }, 'nothing returned: let through')
+  t.equal(seen[0]?.[0], 'heapUsedBytes', 'told which limit, by under-pressure\'s name')
+  t.ok((seen[0]?.[1] ?? 0) > 1, 'and the sampled value')
+  t.same(await get('/answer'), { status: 200, body: { busy: true } }, 'a value returned is the answer')
+  t.same(await get('/later'), { status: 200, body: { served: 'later' } }, 'a promise: let through once it settles')
+  t.match(await get('/refuses'), { status: 500, body: { message: 'refused by the route' } }, 'its rejection is the request\'s error')
+  t.match(await get('/work'), { status: 503, body: { code: 'FST_UNDER_PRESSURE', message: 'Service Unavailable: heapUsedBytes over its limit' } })
+})
+
 t.test('pressure.readiness "fail" turns readiness 503 while saturated', async (t) => {
   const app = await saturated({ readiness: 'fail', maxEventLoopUtilization: 1, maxRssBytes: Number.MAX_SAFE_INTEGER })
   t.teardown(async () => { await app.close() })

@@ -53,3 +53,22 @@ export function readLimits (sample: PressureSample, config: ResolvedPressure): M
     return { key, observedValue, observedUnit: unit, status: value > config[option] ? config.readiness : 'pass' }
   })
 }
+
+/** under-pressure's name of each limit (its `type`), in the order it checks them. */
+const SHED_ORDER = [
+  ['eventLoopDelay', 'maxEventLoopDelayMs', 'eventLoopDelay'],
+  ['heapUsedBytes', 'maxHeapUsedBytes', 'heapUsed'],
+  ['rssBytes', 'maxRssBytes', 'rssBytes'],
+  ['eventLoopUtilization', 'maxEventLoopUtilization', 'eventLoopUtilized']
+] as const
+
+/**
+ * The first configured limit the sample is over, named as under-pressure
+ * names it; only asked once `isUnderPressure()` said one is. Undefined only
+ * if a sample came between the two, which the event loop rules out: both
+ * read the values under-pressure's timer last wrote.
+ */
+export function overLimit (sample: PressureSample, config: ResolvedPressure): { type: string, value: number } | undefined {
+  const over = SHED_ORDER.find(([, option, field]) => config[option] > 0 && sample[field] > config[option])
+  return over === undefined ? undefined : { type: over[0], value: sample[over[2]] }
+}
