@@ -42,9 +42,9 @@ function taskset (pid: number, cpu: number): void {
   if (r.status !== 0) throw new Error(`taskset could not pin process ${pid} to CPU ${cpu}: ${r.error?.message ?? r.stderr.trim()}`)
 }
 
-/** Forks server.ts in `mode` (with `env` added), pinned when asked, and waits for its port. */
-export async function startServer (mode: string, env: Record<string, string> = {}, pinning?: Pinning): Promise<BenchServer> {
-  const child = fork(new URL('./server.ts', import.meta.url).pathname, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_MODE: mode } })
+/** Forks server.ts in `mode` (with `env` added, and Node's `nodeFlags`), pinned when asked, and waits for its port. */
+export async function startServer (mode: string, env: Record<string, string> = {}, pinning?: Pinning, nodeFlags: readonly string[] = []): Promise<BenchServer> {
+  const child = fork(new URL('./server.ts', import.meta.url).pathname, { execArgv: ['--import', 'tsx', ...nodeFlags], env: { ...process.env, ...env, BENCH_MODE: mode } })
   const [msg] = await once(child, 'message') as [{ port: number }]
   // Every thread it has now; threads it starts later inherit the pinning.
   if (pinning !== undefined) taskset(child.pid!, pinning.serverCpu)
