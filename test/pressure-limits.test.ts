@@ -3,7 +3,7 @@
 // reports its delay as Infinity) is the stuck loop itself and counts as over
 // the limit, never as "no measurement"; before the first sample nothing is.
 import t from 'tap'
-import { readLimits, type PressureSample } from '../src/pressure/limits.js'
+import { overLimit, readLimits, type PressureSample } from '../src/pressure/limits.js'
 import { resolvePressure, type ResolvedPressure } from '../src/pressure/options.js'
 
 const config = resolvePressure({ maxEventLoopDelayMs: 200, maxEventLoopUtilization: 0.9, maxHeapUsedBytes: 1000, maxRssBytes: 5000, sampleIntervalMs: 500 }) as ResolvedPressure
@@ -39,4 +39,14 @@ t.test('only the configured limits are read', async (t) => {
   t.same(readLimits(idle, delayOnly).map((m) => m.key), ['pressure:eventLoopDelay'])
   const noDelay = resolvePressure({ maxEventLoopDelayMs: false, maxRssBytes: 1 }) as ResolvedPressure
   t.same(readLimits({ ...idle, eventLoopDelay: Infinity }, noDelay).map((m) => [m.key, m.status]), [['pressure:rss', 'warn']])
+})
+
+t.test('what a shed request is told: the first limit over, in under-pressure\'s order and by its names; a limit not set is never over', async (t) => {
+  t.equal(overLimit(idle, config), undefined, 'nothing over')
+  t.same(overLimit({ ...idle, heapUsed: 2000, rssBytes: 9000 }, config), { type: 'heapUsedBytes', value: 2000 }, 'heap before rss')
+  t.same(overLimit({ ...idle, eventLoopDelay: Infinity, heapUsed: 2000 }, config), { type: 'eventLoopDelay', value: Infinity }, 'the delay first, a stuck loop included')
+  t.same(overLimit({ ...idle, eventLoopUtilized: 0.95 }, config), { type: 'eventLoopUtilization', value: 0.95 })
+  t.same(overLimit({ ...idle, rssBytes: 9000 }, config), { type: 'rssBytes', value: 9000 })
+  const delayOnly = resolvePressure({ maxEventLoopDelayMs: 200, sampleIntervalMs: 500 }) as ResolvedPressure
+  t.equal(overLimit({ ...idle, heapUsed: 1e12, rssBytes: 1e12, eventLoopUtilized: 1 }, delayOnly), undefined, 'memory and utilization without limits of their own')
 })
