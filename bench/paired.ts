@@ -89,11 +89,30 @@ function median (xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** The printed table: one row per paired ratio, its median and range over the rounds. */
+/**
+ * A 95 % interval of the median of `xs` by bootstrap (2 000 resamples with
+ * replacement), on a fixed-seed generator (mulberry32) so that the same
+ * samples print the same interval. Says how far the median itself can be
+ * trusted, which the range of single rounds does not.
+ */
+function medianInterval (xs: readonly number[]): [number, number] {
+  let seed = 0x9e3779b9
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let r = Math.imul(seed ^ (seed >>> 15), seed | 1)
+    r ^= r + Math.imul(r ^ (r >>> 7), r | 61)
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296
+  }
+  const medians = Array.from({ length: 2000 }, () => median(xs.map(() => xs[Math.floor(random() * xs.length)]!))).sort((a, b) => a - b)
+  return [medians[50]!, medians[1949]!]
+}
+
+/** The printed table: one row per paired ratio, its median, the median's 95 % interval and the range over the rounds. */
 export function ratioTable<S> (title: string, rounds: ReadonlyArray<S>, ratios: ReadonlyArray<readonly [label: string, ratio: (round: S) => number]>): string {
   const rows = ratios.map(([label, ratio]) => {
     const xs = rounds.map(ratio)
-    return `| ${label} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)} – ${Math.max(...xs).toFixed(3)} |`
+    const [low, high] = medianInterval(xs)
+    return `| ${label} | ${median(xs).toFixed(3)} | ${low.toFixed(3)} – ${high.toFixed(3)} | ${Math.min(...xs).toFixed(3)} – ${Math.max(...xs).toFixed(3)} |`
   })
-  return [title, '', '| ratio (paired within each round) | median | range |', '|---|---|---|', ...rows, ''].join('\n')
+  return [title, '', '| ratio (paired within each round) | median | 95 % interval of the median | range |', '|---|---|---|---|', ...rows, ''].join('\n')
 }
