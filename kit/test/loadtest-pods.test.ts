@@ -87,17 +87,19 @@ t.test('a pod: deleted twice or after it exited; probes stop with the process', 
 
 t.test('a second server that answers the readiness path too: the pod\'s address is the socket on the HOST it was given', async (t) => {
   // As lightship runs its own probe server on every address: it answers
-  // readiness (once the app listens) and nothing else. /proc lists listening
-  // sockets in hash order, so which of the two came first was a draw.
+  // readiness once the app listens, and nothing else. Here the app starts
+  // listening on HOST while the kit's first probe, to the only socket listed
+  // then, is being answered: the probe said yes, but a socket that ranks
+  // first appeared meanwhile, and it becomes the address. (The race that a
+  // fixed order alone lost: a list read before the app bound.)
   const script = `
     const http = require('node:http')
-    let app = false
+    const app = http.createServer((req, res) => { res.end('app') })
     http.createServer((req, res) => {
-      res.statusCode = req.url === '/ready' && app ? 200 : req.url === '/ready' ? 500 : 404
-      res.end('management')
-    }).listen(0, '0.0.0.0', () => {
-      http.createServer((req, res) => { res.end('app') }).listen(process.env.PORT, process.env.HOST, () => { app = true })
-    })`
+      const answer = () => { res.statusCode = req.url === '/ready' ? 200 : 404; res.end('management') }
+      if (app.listening) answer()
+      else app.listen(process.env.PORT, process.env.HOST, answer)
+    }).listen(0, '0.0.0.0')`
   let ready: () => void = () => {}
   const becameReady = new Promise<void>((resolve) => { ready = resolve })
   const pod: Pod = new Pod('two-servers', 'v1', { ...spec('drain').pod, command: ['node', '-e', script], readiness: { path: '/ready', periodMs: 20, timeoutMs: 2000, failureThreshold: 1, successThreshold: 1 } },

@@ -32,6 +32,13 @@ function startProcess (spec: PodSpec, placement: PodPlacement, version: string):
   })
 }
 
+/** The addresses listed before `candidate` (undefined when it is not listed): what would have been probed first. */
+function ahead (list: readonly PodAddress[], candidate: PodAddress): string | undefined {
+  const keys = list.map(formatAddress)
+  const at = keys.indexOf(formatAddress(candidate))
+  return at < 0 ? undefined : keys.slice(0, at).join(' ')
+}
+
 export class Pod {
   readonly name: string
   readonly version: string
@@ -127,22 +134,31 @@ export class Pod {
     const { path, timeoutMs } = this.#spec.readiness
     const { protocol } = this.#spec
     if (this.address !== undefined) return await probeOnce(this.address, path, timeoutMs, protocol)
-    let candidates: readonly PodAddress[]
+    const candidates = await this.#candidates()
+    for (const candidate of candidates) {
+      if (!await probeOnce(candidate, path, timeoutMs, protocol)) continue
+      // The pod may have opened a socket that ranks before this one while it
+      // was probed (its app binds HOST after a second server on every address
+      // answered): the answer counts only if nothing new comes before it, else
+      // the next probe starts over from the new list.
+      const now = await this.#candidates()
+      if (ahead(now, candidate) !== ahead(candidates, candidate)) return false
+      this.address = candidate
+      return true
+    }
+    return false
+  }
+
+  /** Where the pod's network says it may serve, in order; none (and the pod failed) when that cannot be learnt. */
+  async #candidates (): Promise<readonly PodAddress[]> {
     try {
       // A process that failed to start has no pid, but it never gets here: its 'error' ends it before the first probe.
-      candidates = await this.placement.candidates(this.#child.pid as number)
+      return await this.placement.candidates(this.#child.pid as number)
     } catch (err) {
       this.failure = `cannot learn where it listens: ${(err as Error).message}`
       this.#onChange()
-      return false
+      return []
     }
-    for (const candidate of candidates) {
-      if (await probeOnce(candidate, path, timeoutMs, protocol)) {
-        this.address = candidate
-        return true
-      }
-    }
-    return false
   }
 
   async #probe (): Promise<void> {
