@@ -79,6 +79,8 @@ export async function installPressure (app: FastifyInstance, config: ResolvedPre
     // is the route looked at: its own pressureHandler (the probes') decides
     // first, as under-pressure lets it.
     const over = overLimit(memoryUsage(), config)
+    // Unreachable: isUnderPressure() just judged the same cached sample (no
+    // sample can come between, both run in this tick). Kept for the type.
     /* c8 ignore next 4 */
     if (over === undefined) {
       done()

@@ -32,12 +32,8 @@ function startProcess (spec: PodSpec, placement: PodPlacement, version: string):
   })
 }
 
-/** The addresses listed before `candidate` (undefined when it is not listed): what would have been probed first. */
-function ahead (list: readonly PodAddress[], candidate: PodAddress): string | undefined {
-  const keys = list.map(formatAddress)
-  const at = keys.indexOf(formatAddress(candidate))
-  return at < 0 ? undefined : keys.slice(0, at).join(' ')
-}
+/** The first `n` addresses of a list, as one string to compare. */
+const firstOf = (list: readonly PodAddress[], n: number): string => list.slice(0, n).map(formatAddress).join(' ')
 
 export class Pod {
   readonly name: string
@@ -135,14 +131,13 @@ export class Pod {
     const { protocol } = this.#spec
     if (this.address !== undefined) return await probeOnce(this.address, path, timeoutMs, protocol)
     const candidates = await this.#candidates()
-    for (const candidate of candidates) {
+    for (const [i, candidate] of candidates.entries()) {
       if (!await probeOnce(candidate, path, timeoutMs, protocol)) continue
       // The pod may have opened a socket that ranks before this one while it
       // was probed (its app binds HOST after a second server on every address
-      // answered): the answer counts only if nothing new comes before it, else
-      // the next probe starts over from the new list.
-      const now = await this.#candidates()
-      if (ahead(now, candidate) !== ahead(candidates, candidate)) return false
+      // answered): the answer counts only if the list still starts as it did
+      // up to this candidate, else the next probe starts over from the new list.
+      if (firstOf(await this.#candidates(), i + 1) !== firstOf(candidates, i + 1)) return false
       this.address = candidate
       return true
     }
