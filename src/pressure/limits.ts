@@ -64,9 +64,8 @@ const SHED_ORDER = [
 
 /**
  * The first configured limit the sample is over, named as under-pressure
- * names it; only asked once `isUnderPressure()` said one is. Undefined only
- * if a sample came between the two, which the event loop rules out: both
- * read the values under-pressure's timer last wrote.
+ * names it (the shedding message says which); undefined when none is. The
+ * hook asks only after `isUnderPressure()` said one is, on the same sample.
  */
 export function overLimit (sample: PressureSample, config: ResolvedPressure): { type: string, value: number } | undefined {
   const over = SHED_ORDER.find(([, option, field]) => config[option] > 0 && sample[field] > config[option])
