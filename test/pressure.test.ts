@@ -69,8 +69,8 @@ t.test('when saturated, a route\'s own config.pressureHandler decides, as under-
   t.teardown(async () => { await app.close() })
   await sampled(app)
   const get = async (path: string): Promise<{ status: number, body: unknown }> => {
-    const res = await app.inject(path)
-    return { status: res.statusCode, body: res.json() }
+    const { status, body } = await probe(app, path)
+    return { status, body }
   }
   t.same(await get('/through'), { status: 200, body: { served: 'through' } }, 'nothing returned: let through')
   t.equal(seen[0]?.[0], 'heapUsedBytes', 'told which limit, by under-pressure\'s name')
